@@ -1,0 +1,58 @@
+# cs231n-lite — the two commands: `make demo` (main job) and `make test` (everything CI runs).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+SHARED_BUILDER := ../shared/datasets/build_cifar10.py
+NBVAL_ENV := CS231N_LITE_DATASET=synthetic MPLBACKEND=Agg
+
+.PHONY: venv demo test test-fast test-slow nbval lint bench data data-shared clean
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements.txt
+	$(BIN)/python -m pip install -q --no-deps -e .
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (cs231n-lite)" >/dev/null
+	touch $(STAMP)
+
+## Main job: release the assignment, grade a sample class in parallel sandboxes, write feedback + grades.
+demo: venv
+	$(BIN)/python -m autograder demo
+
+## Everything CI runs: lint, unit + slow tests (kernels, sandbox, browser, real data when present), nbval.
+test: venv lint
+	$(BIN)/python -m pytest -m "slow or not slow" tests
+	$(MAKE) nbval
+
+## The quick loop while developing (no kernels, no browser).
+test-fast: venv
+	$(BIN)/python -m pytest tests
+
+test-slow: venv
+	$(BIN)/python -m pytest -m slow tests
+
+nbval: venv
+	$(NBVAL_ENV) $(BIN)/python -m pytest -p no:cacheprovider -o addopts="" --nbval-lax \
+		--nbval-sanitize-with notebooks/nbval_sanitize.cfg notebooks/*.ipynb
+
+lint: venv
+	$(BIN)/ruff check .
+
+bench: venv data-shared
+	for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+## CIFAR-10: the official download (needs the internet) ...
+data: venv
+	$(BIN)/python -m cs231n_lite.datasets fetch
+
+## ... or, on machines with ../shared, rebuild it offline from the shared JPEG mirror (~10 s).
+data-shared: venv
+	@if [ -d data/cifar-10-batches-py ]; then echo "data/cifar-10-batches-py already present"; \
+	elif [ -f $(SHARED_BUILDER) ]; then $(BIN)/python $(SHARED_BUILDER) data; \
+	else echo "no $(SHARED_BUILDER): run 'make data' on a machine with internet access"; fi
+
+clean:
+	rm -rf build test-artifacts .pytest_cache
