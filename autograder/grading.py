@@ -1,0 +1,511 @@
+"""Parallel, sandboxed autograding on top of nbgrader's own Autograde (one gradebook writer).
+
+Phase 1 (N worker threads, each driving one sandbox at a time): per (student, notebook) the trusted parent applies
+nbgrader's sanitize preprocessors (``Autograde.sanitize_preprocessors``: clear outputs, restore the instructor's
+test cells from the gradebook, ...; gradebook read-only, main thread), then sends the sanitized notebook as JSON on
+stdin to :mod:`autograder._runner` inside :mod:`autograder.sandbox`. The runner stages ``cs231n_lite`` (with the
+reference) and ``autograder/checks.py`` in the sandbox's tmpfs, preloads ``autograder.checks`` in a fresh kernel,
+deletes the staged secrets, runs the cells with per-cell and whole-notebook limits, and prints the executed
+notebook on stdout (capped). The notebook with hidden tests therefore never exists on the sandbox's disk.
+
+Phase 2 (the main thread only, as soon as all notebooks of a student are back): nbgrader's real ``Autograde``
+converter with ``Execute`` replaced by :class:`autograder.preprocessors.ReplayExecute`, so nbgrader itself
+sanitizes, applies ``LimitOutput``, ``SaveAutoGrades`` and ``AssignLatePenalties`` and writes the gradebook. One
+writer means no "database is locked" and no lost grade, with any SQLAlchemy URL. Scores are read back from the
+gradebook, so the returned rows ARE the record.
+
+Examples
+--------
+>>> from autograder.grading import default_workers
+>>> default_workers() >= 1
+True
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import dataclasses
+import json
+import os
+import queue
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from autograder import course as _course
+from autograder import sandbox
+from autograder.results import AutograderError, GradeResult, GradeRow
+
+__all__ = ["GradeOptions", "grade", "default_workers", "prepare_data", "staged_files"]
+
+RUNNER = Path(__file__).with_name("_runner.py")
+SANDBOX_RUNNER = "/grader/runner.py"
+LIB_DIR = "/tmp/grader-lib"
+
+
+def default_workers() -> int:
+    """Number of CPU cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - non-Linux
+        return max(1, os.cpu_count() or 1)
+
+
+@dataclass(frozen=True)
+class GradeOptions:
+    """Per-notebook limits (see :class:`autograder.sandbox.Limits` for the process limits)."""
+
+    cell_timeout: int = 30
+    notebook_timeout: float = 180.0
+    memory_bytes: int = 3072 * sandbox.MiB
+    max_processes: int = 128
+    max_cell_output: int = 200_000
+    max_total_output: int = 5_000_000
+
+    def limits(self) -> sandbox.Limits:
+        return sandbox.Limits(
+            wall_seconds=self.notebook_timeout + 30,
+            cpu_seconds=int(self.notebook_timeout * 2 + 60),
+            memory_bytes=self.memory_bytes,
+            max_processes=self.max_processes,
+            max_output_bytes=max(4 * self.max_total_output, 16 * sandbox.MiB),
+        )
+
+
+def staged_files(repo: Path) -> tuple[dict[str, str], list[str], list[str]]:
+    """Return (files to stage, secret relative paths deleted after preload, modules to preload).
+
+    Staged: the whole ``cs231n_lite`` package (reference included), ``autograder/__init__.py``,
+    ``autograder/checks.py`` and its private helpers ``autograder/_checks*.py``. Secret: the reference package and
+    the checks modules.
+    """
+    files: dict[str, str] = {}
+    pkg = repo / "cs231n_lite"
+    for path in sorted(pkg.rglob("*.py")):
+        if "__pycache__" not in path.parts:
+            files[str(path.relative_to(repo))] = path.read_text()
+    files["autograder/__init__.py"] = (repo / "autograder" / "__init__.py").read_text()
+    secret = ["cs231n_lite/reference"]
+    checks = [
+        p
+        for p in sorted((repo / "autograder").glob("*.py"))
+        if p.name == "checks.py" or p.name.startswith("_checks")
+    ]
+    for p in checks:
+        rel = f"autograder/{p.name}"
+        files[rel] = p.read_text()
+        secret.append(rel)
+    preload = ["autograder.checks"] if (repo / "autograder" / "checks.py").exists() else []
+    return files, secret, preload
+
+
+def prepare_data(state: Path, *, repo: Path | None = None) -> Path:
+    """Generate the synthetic data set and its caches once in ``<state>/data``; return that folder.
+
+    The folder is bound READ-ONLY into every sandbox, so everything the notebooks' grading mode would cache
+    (array cache, the mean image for the grading-mode training size) is written here first. Regenerated when
+    ``cs231n_lite/datasets.py`` or ``session.py`` change.
+    """
+    import hashlib
+
+    repo = repo or _course.REPO
+    data = state / "data"
+    marker = data / ".grader-ready"
+    h = hashlib.sha256()
+    for name in ("datasets.py", "session.py"):
+        f = repo / "cs231n_lite" / name
+        h.update(f.read_bytes() if f.exists() else b"-")
+    stamp = h.hexdigest()[:16]
+    if marker.exists() and marker.read_text().strip() == stamp:
+        return data
+    if data.exists():
+        shutil.rmtree(data)
+    data.mkdir(parents=True)
+    env = {
+        **os.environ,
+        "CS231N_LITE_DATASET": "synthetic",
+        "CS231N_LITE_DATA_DIR": str(data),
+        "NBGRADER_EXECUTION": "autograde",
+        "PYTHONPATH": str(repo),
+    }
+    code = (
+        "from cs231n_lite import datasets\n"
+        "try:\n"
+        "    from cs231n_lite.session import SIZES\n"
+        "    sizes = [SIZES['grading']]\n"
+        "except Exception:\n"
+        "    sizes = []\n"
+        "for kw in sizes + [dict(num_training=100, num_validation=10, num_test=10, num_dev=10)]:\n"
+        "    datasets.get_cifar10_data(**kw)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, cwd=str(repo), timeout=600
+    )
+    if proc.returncode != 0:
+        raise AutograderError(
+            f"could not generate the synthetic data set in {data}: {proc.stderr.strip()[-500:]}\n"
+            f"try `CS231N_LITE_DATA_DIR={data} python -m cs231n_lite.datasets synthetic`."
+        )
+    marker.write_text(stamp + "\n")
+    return data
+
+
+def _sandbox_env(data_dir: Path) -> dict[str, str]:
+    venv_bin = str(Path(sys.executable).parent)
+    return {
+        "PATH": f"{venv_bin}:/usr/local/bin:/usr/bin:/bin",
+        "HOME": "/tmp",
+        "TMPDIR": "/tmp",
+        "LANG": "C.UTF-8",
+        "PYTHONPATH": LIB_DIR,
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONNOUSERSITE": "1",
+        "MPLBACKEND": "Agg",
+        "MPLCONFIGDIR": "/tmp/mpl",
+        "IPYTHONDIR": "/tmp/ipython",
+        "JUPYTER_RUNTIME_DIR": "/tmp/jupyter-runtime",
+        "JUPYTER_DATA_DIR": "/tmp/jupyter-data",
+        "JUPYTER_PLATFORM_DIRS": "1",
+        "NBGRADER_EXECUTION": "autograde",
+        "CS231N_LITE_DATASET": "synthetic",
+        "CS231N_LITE_DATA_DIR": str(data_dir),
+        "OPENBLAS_NUM_THREADS": "1",
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+    }
+
+
+def _sanitize(nb, *, student: str, assignment: str, notebook: str, db_url: str, config):
+    """Apply nbgrader's sanitize preprocessors exactly as its Autograde converter does (gradebook read-only)."""
+    from nbgrader.converters.autograde import Autograde
+
+    resources = {
+        "nbgrader": {"student": student, "assignment": assignment, "notebook": notebook, "db_url": db_url},
+        "unique_key": notebook,
+    }
+    classes = (
+        config.get("Autograde", {}).get("sanitize_preprocessors")
+        or Autograde.class_traits()["sanitize_preprocessors"].default()
+    )
+    for cls in classes:
+        pp = cls(config=config)
+        nb, resources = pp(nb, resources)
+    return nb
+
+
+def _execute(
+    job: dict, *, slot_pool: queue.Queue, env: dict, binds: list, hide: list, limits, allow_unsandboxed
+):
+    """Run one job in a sandbox; return ({notebook name: runner result}, fallback result for the missing ones)."""
+    slot = slot_pool.get()
+    try:
+        res = sandbox.run(
+            [sys.executable, "-I", SANDBOX_RUNNER],
+            stdin=json.dumps(job).encode(),
+            limits=limits,
+            ro_binds=binds,
+            hide=hide,
+            env=env,
+            slot=slot,
+            allow_unsandboxed=allow_unsandboxed,
+        )
+    finally:
+        slot_pool.put(slot)
+    results = {}
+    for line in res.stdout.splitlines():
+        try:
+            out = json.loads(line)
+        except ValueError:
+            continue  # the last line of a killed run may be cut
+        if isinstance(out, dict) and out.get("name"):
+            results[out["name"]] = out
+    if res.timed_out:
+        fallback = {
+            "status": "timeout",
+            "error": f"exceeded the wall-clock limit of {limits.wall_seconds:g} s",
+        }
+    elif res.output_truncated:
+        fallback = {
+            "status": "output_limit",
+            "error": f"runner output exceeded {limits.max_output_bytes} bytes",
+        }
+    else:
+        tail = res.stderr.decode(errors="replace").strip().splitlines()[-1:] or [""]
+        rc = res.returncode
+        why = f"killed by signal {-rc}" if rc is not None and rc < 0 else f"exit code {rc}"
+        status = "memory" if "MemoryError" in tail[0] else "error"
+        fallback = {"status": status, "error": f"sandboxed runner failed ({why}): {tail[0][:300]}"}
+    return results, fallback
+
+
+def grade(
+    *,
+    course_dir: str | os.PathLike | None = None,
+    assignment: str = _course.ASSIGNMENT,
+    students: list[str] | None = None,
+    workers: int | None = None,
+    db_url: str | None = None,
+    options: GradeOptions | None = None,
+    allow_unsandboxed: bool = False,
+    repo: str | os.PathLike | None = None,
+    progress=None,
+) -> GradeResult:
+    """Autograde submissions in parallel sandboxes; nbgrader writes the gradebook (see module docstring).
+
+    Parameters
+    ----------
+    course_dir : path, optional
+        Course directory (default ``<repo>/build/course``); must hold a release and collected submissions.
+    assignment : str
+        Assignment id.
+    students : list of str, optional
+        Only these students (default: everyone under ``submitted/``).
+    workers : int, optional
+        Parallel sandboxes (default: number of cores).
+    db_url : str, optional
+        SQLAlchemy URL of the gradebook (default from the course config / ``gradebook.db``).
+    options : GradeOptions, optional
+        Time, memory, process and output limits per notebook.
+    allow_unsandboxed : bool
+        Grade without bubblewrap (rlimits only, loud warning). Otherwise a missing bwrap is an error.
+    repo : path, optional
+        Where ``cs231n_lite`` and ``autograder/checks.py`` are staged from (default: this checkout).
+    progress : callable, optional
+        Called with each finished :class:`GradeRow`.
+
+    Returns
+    -------
+    GradeResult
+        One row per (student, notebook), scores read back from the gradebook.
+    """
+    import nbformat
+
+    t0 = time.monotonic()
+    cdir = _course.resolve_course_dir(course_dir)
+    url = _course.resolve_db_url(cdir, db_url)
+    if sandbox.find_bwrap() is None and not allow_unsandboxed:
+        raise AutograderError(
+            "bubblewrap (bwrap) is not available, so student code cannot be sandboxed; install it "
+            "(`apt-get install bubblewrap`) or, for trusted notebooks only, pass --allow-unsandboxed."
+        )
+    notebooks = _course.require_release(cdir, url, assignment)
+    options = options or GradeOptions()
+    workers = int(workers or default_workers())
+    if workers < 1:
+        raise AutograderError(f"workers must be >= 1, got {workers}")
+    submitted = cdir / "submitted"
+    found = sorted(p.parent.name for p in submitted.glob(f"*/{assignment}") if p.is_dir())
+    if students:
+        missing = sorted(set(students) - set(found))
+        if missing:
+            raise AutograderError(
+                f"no submission for {missing} in {submitted}: did you run `python -m autograder collect`?"
+            )
+        found = [s for s in found if s in set(students)]
+    if not found:
+        raise AutograderError(
+            f"no submissions found in {submitted}/<student>/{assignment}: did you run "
+            f"`python -m autograder collect --course-dir {cdir} --source <folder or zip>`?"
+        )
+
+    state = _course.state_dir(cdir)
+    executed_root = state / "executed"
+    repo_path = Path(repo).resolve() if repo else _course.REPO
+    files, secret, preload = staged_files(repo_path)
+    data_dir = prepare_data(state, repo=repo_path)
+    env = _sandbox_env(data_dir)
+    binds = [(RUNNER, SANDBOX_RUNNER), (data_dir, data_dir)]
+    hide = [repo_path, cdir, _course.REPO, Path.home()]
+    limits = options.limits()
+    _, cfg = _course.coursedir(cdir, url)
+
+    # ---- phase 1a: sanitize in the trusted parent (main thread, gradebook read-only)
+    rows: dict[tuple[str, str], GradeRow] = {}
+    jobs: list[tuple[str, list[dict]]] = []
+    for student in found:
+        shutil.rmtree(executed_root / student, ignore_errors=True)
+        (executed_root / student).mkdir(parents=True, exist_ok=True)
+        items = []
+        for name in notebooks:
+            path = submitted / student / assignment / f"{name}.ipynb"
+            if not path.exists():
+                rows[student, name] = GradeRow(
+                    student, name, "missing_notebook", error=f"{path.name} not submitted"
+                )
+                continue
+            try:
+                nb = nbformat.read(str(path), as_version=4)
+            except Exception as exc:  # noqa: BLE001 - a bad file is a row, not a crashed batch
+                msg = f"not a readable notebook: {type(exc).__name__}: {exc}".splitlines()[0][:300]
+                rows[student, name] = GradeRow(student, name, "invalid_notebook", error=msg)
+                continue
+            try:
+                nb = _sanitize(
+                    nb, student=student, assignment=assignment, notebook=name, db_url=url, config=cfg
+                )
+            except Exception as exc:  # noqa: BLE001
+                msg = f"nbgrader could not sanitize it: {type(exc).__name__}: {exc}".splitlines()[0][:300]
+                rows[student, name] = GradeRow(student, name, "invalid_notebook", error=msg)
+                continue
+            items.append({"name": name, "notebook": nb})
+        if items:
+            jobs.append((student, items))
+    common = {
+        "files": files,
+        "secret": secret,
+        "preload": preload,
+        "forget_modules": ["cs231n_lite.reference"] if preload else [],
+        "cell_timeout": options.cell_timeout,
+        "deadline": options.notebook_timeout,
+        "startup_timeout": 60,
+        "max_cell_output": options.max_cell_output,
+        "max_total_output": options.max_total_output,
+        "lib_dir": LIB_DIR,
+        "work_dir": "/tmp/work",
+    }
+
+    # ---- phase 1b (parallel, one sandbox per student: a fresh kernel and a wiped /tmp per notebook)
+    # ---- phase 2 (main thread only, one student at a time, as soon as its sandbox is done)
+    slot_pool: queue.Queue = queue.Queue()
+    for i in range(workers):
+        slot_pool.put(i)
+    sandboxed = sandbox.find_bwrap() is not None
+    lock = threading.Lock()
+
+    def _task(student: str, items: list[dict]) -> str:
+        t = time.monotonic()
+        job = {**common, "notebooks": items}
+        wall = limits.wall_seconds * len(items)
+        job_limits = dataclasses.replace(
+            limits, wall_seconds=wall, cpu_seconds=int(limits.cpu_seconds * len(items))
+        )
+        try:
+            results, fallback = _execute(
+                job,
+                slot_pool=slot_pool,
+                env=env,
+                binds=binds,
+                hide=hide,
+                limits=job_limits,
+                allow_unsandboxed=allow_unsandboxed,
+            )
+        except Exception as exc:  # noqa: BLE001
+            results, fallback = {}, {"status": "error", "error": f"{type(exc).__name__}: {exc}"}
+        base = executed_root / student
+        for item in items:
+            name = item["name"]
+            out = results.get(name) or fallback
+            if out.get("notebook"):
+                nbformat.write(nbformat.from_dict(out["notebook"]), str(base / f"{name}.ipynb"))
+            seconds = float(out.get("seconds") or (time.monotonic() - t))
+            meta = {"status": out.get("status", "error"), "error": out.get("error", ""), "seconds": seconds}
+            (base / f"{name}.json").write_text(json.dumps(meta))
+            with lock:
+                rows[student, name] = GradeRow(
+                    student, name, meta["status"], error=meta["error"], seconds=seconds
+                )
+        return student
+
+    phase2 = 0.0
+    with cf.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="grade") as pool:
+        futures = [pool.submit(_task, s, items) for s, items in jobs]
+        for s in found:
+            if not any(st == s for st, _ in jobs):
+                t2 = time.monotonic()
+                _phase2(cdir, url, assignment, s, notebooks, rows, executed_root, progress)
+                phase2 += time.monotonic() - t2
+        for fut in cf.as_completed(futures):
+            student = fut.result()
+            t2 = time.monotonic()
+            _phase2(cdir, url, assignment, student, notebooks, rows, executed_root, progress)
+            phase2 += time.monotonic() - t2
+
+    ordered = [rows[s, n] for s in found for n in notebooks]
+    return GradeResult(cdir, assignment, ordered, workers, sandboxed, time.monotonic() - t0, phase2)
+
+
+def _phase2(
+    cdir: Path, url: str, assignment: str, student: str, notebooks: list[str], rows, executed_root, progress
+):
+    """nbgrader's own autograde for one student, Execute replaced by ReplayExecute; then read scores back."""
+    from nbconvert.preprocessors import ClearMetadataPreprocessor
+    from nbgrader.converters.autograde import Autograde
+    from nbgrader.preprocessors import (
+        AssignLatePenalties,
+        CheckCellMetadata,
+        IgnorePattern,
+        LimitOutput,
+        SaveAutoGrades,
+    )
+    from nbgrader.utils import capture_log
+    from traitlets.config import Config
+
+    from autograder.preprocessors import ReplayExecute
+
+    extra = Config()
+    extra.Autograde.autograde_preprocessors = [
+        ReplayExecute,
+        IgnorePattern,
+        ClearMetadataPreprocessor,
+        LimitOutput,
+        SaveAutoGrades,
+        AssignLatePenalties,
+        CheckCellMetadata,
+    ]
+    extra.ReplayExecute.executed_dir = str(executed_root)
+    invalid = [n for n in notebooks if rows[student, n].status == "invalid_notebook"]
+    targets = (
+        ["*"]
+        if not invalid
+        else [n for n in notebooks if n not in invalid and rows[student, n].status != "missing_notebook"]
+    )
+    errors = []
+    for target in targets:
+        cd, cfg = _course.coursedir(cdir, url, extra)
+        cd.assignment_id = assignment
+        cd.student_id = student
+        cd.notebook_id = target
+        app = Autograde(coursedir=cd, config=cfg)
+        app.force = True
+        app.create_student = True
+        res = capture_log(app)
+        if not res.get("success", False):
+            errors.append(
+                (res.get("error") or res.get("log") or "autograde failed").strip().splitlines()[-1][:300]
+            )
+    from nbgrader.api import MissingEntry
+
+    with _course.gradebook(url) as gb:
+        for name in notebooks:
+            row = rows[student, name]
+            try:
+                sub = gb.find_submission_notebook(name, assignment, student)
+            except MissingEntry:
+                if row.status == "ok":
+                    row.status = "error"
+                row.error = row.error or (errors[0] if errors else "no gradebook entry after autograde")
+                row.max_score = _max_score(gb, assignment, name)
+                continue
+            if name in invalid:  # nbgrader never saw it: zero it the way nbgrader zeroes missing files
+                for g in sub.grades:
+                    g.auto_score = 0
+                    g.needs_manual_grade = False
+                gb.db.commit()
+            row.score = float(sub.score)
+            row.max_score = float(sub.max_score)
+            if errors and row.status == "ok":
+                row.status, row.error = "error", errors[0]
+            if progress is not None:
+                progress(row)
+
+
+def _max_score(gb, assignment: str, name: str) -> float:
+    try:
+        return float(gb.find_notebook(name, assignment).max_score)
+    except Exception:  # noqa: BLE001
+        return 0.0

@@ -1,0 +1,55 @@
+"""The CLI shim: verbs, exit codes, and errors that name the next command."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from autograder.__main__ import build_parser
+
+
+def run_cli(*args, env=None, cwd=None):
+    return subprocess.run(
+        [sys.executable, "-m", "autograder", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        cwd=cwd,
+        timeout=120,
+    )
+
+
+def test_parser_knows_every_verb_and_option():
+    p = build_parser()
+    a = p.parse_args(
+        ["grade", "--workers", "3", "--student", "ada", "--student", "bob", "--db-url", "sqlite://"]
+    )
+    assert (a.verb, a.workers, a.students, a.db_url) == ("grade", 3, ["ada", "bob"], "sqlite://")
+    assert p.parse_args(["demo", "--workdir", "w"]).workdir == "w"
+    assert p.parse_args(["collect", "--source", "s.zip"]).source == "s.zip"
+    with pytest.raises(SystemExit):
+        p.parse_args(["collect"])  # --source is required
+
+
+def test_grade_without_a_release_exits_2_and_names_release(tmp_path, repo_root):
+    r = run_cli("grade", "--course-dir", str(tmp_path / "empty"), cwd=repo_root)
+    assert r.returncode == 2
+    assert "no release found in" in r.stderr
+    assert "did you run `python -m autograder release" in r.stderr
+
+
+def test_feedback_and_export_without_a_release_exit_2(tmp_path, repo_root):
+    for verb in ("feedback", "export"):
+        r = run_cli(verb, "--course-dir", str(tmp_path), cwd=repo_root)
+        assert r.returncode == 2 and "python -m autograder release" in r.stderr, r.stderr
+
+
+def test_grade_without_bwrap_exits_3_and_says_how_to_fix(tmp_path, repo_root):
+    r = run_cli(
+        "grade", "--course-dir", str(tmp_path), env={"AUTOGRADER_BWRAP": "/nonexistent/bwrap"}, cwd=repo_root
+    )
+    assert r.returncode == 3
+    assert "apt-get install bubblewrap" in r.stderr and "--allow-unsandboxed" in r.stderr

@@ -1,0 +1,122 @@
+"""Release with real nbgrader: generate_assignment, the student bundle (folder + zip) and the leak scan."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import zipfile
+
+import autograder_helpers as h
+import pytest
+
+from autograder import api
+from autograder.release import scan_bundle, secret_blocks
+
+
+@pytest.fixture(scope="module")
+def released(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("release")
+    src = h.write_source(tmp / "src")
+    return api.release(course_dir=tmp / "course", source=src), src
+
+
+def test_release_result_and_gradebook(released):
+    rel, _ = released
+    assert rel.notebooks == ["tiny_a", "tiny_b"]
+    assert rel.max_score == 6.0
+    assert rel.assignment == "linear_classifiers"
+    assert (rel.course_dir / "nbgrader_config.py").read_text().count("autograder: db_url") == 1
+    with api._course.gradebook(f"sqlite:///{rel.course_dir / 'gradebook.db'}") as gb:
+        assert gb.find_assignment("linear_classifiers").max_score == 6.0
+
+
+def test_bundle_contents(released, repo_root):
+    rel, _ = released
+    names = sorted(p.name for p in rel.bundle_dir.iterdir())
+    assert names == ["README.md", "cs231n_lite", "requirements.txt", "tiny_a.ipynb", "tiny_b.ipynb"]
+    pkg = rel.bundle_dir / "cs231n_lite"
+    assert not (pkg / "reference").exists()
+    expected = sorted(p.name for p in (repo_root / "cs231n_lite").glob("*.py"))
+    assert sorted(p.name for p in pkg.glob("*.py")) == expected
+    req = (rel.bundle_dir / "requirements.txt").read_text()
+    assert "numpy" in req and "nbgrader" not in req and "pytest" not in req
+    released_nb = json.loads((rel.bundle_dir / "tiny_a.ipynb").read_text())
+    text = "".join("".join(c["source"]) for c in released_nb["cells"])
+    assert "raise NotImplementedError()" in text
+    assert h.SOLUTION_LINES[0] not in text and h.HIDDEN_A not in text
+
+
+def test_zip_matches_folder(released):
+    rel, _ = released
+    with zipfile.ZipFile(rel.bundle_zip) as zf:
+        zipped = sorted(n.split("/", 1)[1] for n in zf.namelist())
+    on_disk = sorted(str(p.relative_to(rel.bundle_dir)) for p in rel.bundle_dir.rglob("*") if p.is_file())
+    assert zipped == on_disk
+
+
+def test_scan_is_clean_then_finds_each_planted_leak(released, repo_root, tmp_path):
+    rel, src = released
+    ref = repo_root / "cs231n_lite" / "reference"
+    assert scan_bundle(rel.bundle_dir, source_dir=src, reference_dir=ref) == []
+    plants = {
+        "hidden line": ("tiny_b.ipynb", h.HIDDEN_B),
+        "solution line": ("tiny_a.ipynb", "    " + h.SOLUTION_LINES[0]),
+        "marker": ("README.md", "### BEGIN SOLUTION"),
+        "reference file": ("cs231n_lite/helpers.py", (ref / "linear_svm.py").read_text()),
+    }
+    for what, (rel_path, text) in plants.items():
+        bundle = tmp_path / what.replace(" ", "_")
+        shutil.copytree(rel.bundle_dir, bundle)
+        target = bundle / rel_path
+        if target.suffix == ".ipynb":
+            nb = json.loads(target.read_text())
+            nb["cells"][-1]["source"] = text
+            target.write_text(json.dumps(nb))
+        else:
+            target.write_text(text)
+        leaks = scan_bundle(bundle, source_dir=src, reference_dir=ref)
+        assert leaks, what
+        assert all(rel_path in leak for leak in leaks), leaks
+
+
+def test_planted_reference_copy_fails_the_release(tmp_path, repo_root):
+    fake_repo = h.copy_repo_subset(repo_root, tmp_path / "repo")
+    shutil.copy2(
+        fake_repo / "cs231n_lite" / "reference" / "softmax.py", fake_repo / "cs231n_lite" / "oops.py"
+    )
+    src = h.write_source(tmp_path / "src")
+    with pytest.raises(api.AutograderError, match="leak scan FAILED") as info:
+        api.release(course_dir=tmp_path / "course", source=src, repo=fake_repo)
+    assert "cs231n_lite/oops.py" in str(info.value)
+    assert "python -m autograder release" in str(info.value)
+    assert not (tmp_path / "course" / "student_bundle" / "cs231n_lite_linear_classifiers.zip").exists()
+
+
+def test_missing_source_names_the_option(tmp_path):
+    with pytest.raises(api.AutograderError, match="--source"):
+        api.release(course_dir=tmp_path / "c", source=tmp_path)
+
+
+def test_secret_blocks_splits_markers():
+    sec, pub = secret_blocks("x = 1\n### BEGIN HIDDEN TESTS\nassert f(2) == 4\n### END HIDDEN TESTS\ny = 2")
+    assert sec == ["assert f(2) == 4"] and pub == ["x = 1", "y = 2"]
+
+
+@pytest.mark.slow
+def test_release_of_the_course_notebooks_is_clean(tmp_path, repo_root):
+    rel = api.release(course_dir=tmp_path / "course")
+    assert rel.notebooks == sorted(p.stem for p in (repo_root / "notebooks").glob("*.ipynb"))
+    assert rel.max_score > 0 and rel.bundle_zip.exists()
+
+
+def test_db_url_is_stored_in_the_course_config_and_reused(tmp_path):
+    from autograder import course as _course
+
+    url = f"sqlite:///{tmp_path / 'elsewhere' / 'grades.sqlite'}"
+    (tmp_path / "elsewhere").mkdir()
+    cdir = tmp_path / "course"
+    api.release(course_dir=cdir, source=h.write_source(tmp_path / "src"), db_url=url)
+    assert (tmp_path / "elsewhere" / "grades.sqlite").exists()
+    assert not (cdir / "gradebook.db").exists()
+    assert _course.resolve_db_url(cdir, None) == url
+    assert _course.require_release(cdir, url, h.ASSIGNMENT) == ["tiny_a", "tiny_b"]

@@ -1,0 +1,174 @@
+"""The sandbox wrapper with tiny scripts: isolation, rlimits, wall clock, output cap, and the no-bwrap path."""
+
+from __future__ import annotations
+
+import socket
+import sys
+import threading
+
+import pytest
+
+from autograder import sandbox
+
+needs_bwrap = pytest.mark.skipif(sandbox.find_bwrap() is None, reason="bubblewrap not available")
+ENV = {"HOME": "/tmp"}
+
+
+def py(code: str, **kw) -> sandbox.SandboxResult:
+    kw.setdefault("limits", sandbox.Limits(wall_seconds=30))
+    kw.setdefault("env", ENV)
+    return sandbox.run([sys.executable, "-c", code], **kw)
+
+
+@needs_bwrap
+def test_runs_python_with_only_the_given_environment():
+    r = py(
+        "import os, numpy; print(sorted(k for k in os.environ if k not in ('PWD', 'LC_CTYPE')), os.getcwd())",
+        env={"HOME": "/tmp", "FOO": "1"},
+    )
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.decode().split("] ")[0] == "['FOO', 'HOME', 'PATH'"
+    assert r.stdout.decode().strip().endswith("/tmp")
+    assert r.sandboxed is True
+
+
+@needs_bwrap
+def test_repository_home_and_course_are_not_visible(repo_root, tmp_path):
+    secret = tmp_path / "gradebook.db"
+    secret.write_text("secret")
+    code = (
+        "import os, sys\n"
+        f"print(os.path.exists({str(repo_root / 'cs231n_lite')!r}), os.path.exists({str(secret)!r}),"
+        f" os.path.exists({str(repo_root / 'cs231n_lite' / 'reference')!r}), os.getuid() != 0,"
+        " os.path.exists('/root/.bash_history'))"
+    )
+    r = py(code, hide=[repo_root, tmp_path])
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.decode().split() == ["False", "False", "False", "True", "False"]
+
+
+@needs_bwrap
+def test_system_is_read_only():
+    r = py("open('/usr/lib/grader-test', 'w')")
+    assert r.returncode == 1
+    assert b"Read-only file system" in r.stderr or b"Permission denied" in r.stderr
+
+
+@needs_bwrap
+def test_network_is_blocked_outside_and_to_the_host():
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    port = server.getsockname()[1]
+    accepted = []
+    t = threading.Thread(target=lambda: accepted.append(server.accept()), daemon=True)
+    t.start()
+    code = (
+        "import socket\n"
+        "out = []\n"
+        f"for addr in [('127.0.0.1', {port}), ('1.1.1.1', 53)]:\n"
+        "    s = socket.socket(); s.settimeout(2)\n"
+        "    try:\n"
+        "        s.connect(addr); out.append('open')\n"
+        "    except OSError:\n"
+        "        out.append('blocked')\n"
+        "ls = socket.socket(); ls.bind(('127.0.0.1', 0)); ls.listen(1)\n"  # private loopback works
+        "print(*out)\n"
+    )
+    r = py(code)
+    server.close()
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.decode().split() == ["blocked", "blocked"]
+    assert accepted == []
+
+
+@needs_bwrap
+def test_memory_limit_raises_memory_error():
+    r = py("b = bytearray(1500 * 1024 * 1024)", limits=sandbox.Limits(memory_bytes=512 * sandbox.MiB))
+    assert r.returncode == 1
+    assert b"MemoryError" in r.stderr
+
+
+@needs_bwrap
+def test_process_limit_stops_a_fork_loop():
+    code = (
+        "import subprocess\n"
+        "ps = []\n"
+        "try:\n"
+        "    for i in range(60):\n"
+        "        ps.append(subprocess.Popen(['sleep', '5']))\n"
+        "except OSError as e:\n"
+        "    print('stopped at', len(ps))\n"
+        "for p in ps: p.kill()\n"
+    )
+    r = py(code, limits=sandbox.Limits(max_processes=12, wall_seconds=30), slot=63)
+    assert r.returncode == 0, r.stderr
+    words = r.stdout.decode().split()
+    assert words[:2] == ["stopped", "at"] and int(words[2]) < 12
+
+
+@needs_bwrap
+def test_file_size_limit():
+    r = py("open('/tmp/big', 'wb').write(b'x' * 3_000_000)", limits=sandbox.Limits(max_file_bytes=1_000_000))
+    assert r.returncode == 1
+    assert b"File too large" in r.stderr
+
+
+@needs_bwrap
+def test_cpu_limit_kills_a_busy_loop():
+    r = py("while True: pass", limits=sandbox.Limits(cpu_seconds=1, wall_seconds=30))
+    assert r.returncode in (-9, -24, 128 + 9, 128 + 24)  # SIGKILL/SIGXCPU (bwrap reports 128 + signal)
+    assert r.timed_out is False and r.seconds < 25
+
+
+@needs_bwrap
+def test_wall_clock_limit_kills_the_whole_sandbox():
+    r = py(
+        "import subprocess, time\nsubprocess.Popen(['sleep', '60'])\ntime.sleep(60)",
+        limits=sandbox.Limits(wall_seconds=2),
+    )
+    assert r.timed_out is True
+    assert r.seconds < 15
+
+
+@needs_bwrap
+def test_output_is_capped_without_reading_it_all():
+    r = py(
+        "import sys\nwhile True: sys.stdout.write('x' * 65536)",
+        limits=sandbox.Limits(max_output_bytes=1_000_000, wall_seconds=30),
+    )
+    assert r.output_truncated is True
+    assert len(r.stdout) == 1_000_000
+
+
+@needs_bwrap
+def test_stdin_is_delivered():
+    r = py("import sys; print(len(sys.stdin.buffer.read()))", stdin=b"a" * 3_000_000)
+    assert r.stdout.decode().strip() == "3000000"
+
+
+def test_without_bwrap_refuses_unless_allowed(monkeypatch, tmp_path):
+    monkeypatch.setattr(sandbox, "find_bwrap", lambda: None)
+    with pytest.raises(sandbox.SandboxUnavailable, match="apt-get install bubblewrap"):
+        py("print(1)")
+    with pytest.warns(RuntimeWarning, match="UNSANDBOXED"):
+        r = py(
+            "import resource; print(resource.getrlimit(resource.RLIMIT_AS)[0])",
+            allow_unsandboxed=True,
+            limits=sandbox.Limits(memory_bytes=900 * sandbox.MiB),
+        )
+    assert r.sandboxed is False
+    assert int(r.stdout.decode()) == 900 * sandbox.MiB
+
+
+def test_limits_as_rlimits():
+    lim = sandbox.Limits(memory_bytes=10, max_processes=3, cpu_seconds=4, max_file_bytes=5, max_open_files=6)
+    assert lim.rlimits() == {
+        "RLIMIT_AS": 10,
+        "RLIMIT_CPU": 4,
+        "RLIMIT_FSIZE": 5,
+        "RLIMIT_NOFILE": 6,
+        "RLIMIT_CORE": 0,
+        "RLIMIT_NPROC": 3,
+    }
+    assert "RLIMIT_NPROC" not in lim.rlimits(nproc=False)
