@@ -263,8 +263,14 @@ def execute(job: dict) -> dict:
                     if out.get("output_type") != "error":
                         continue
                     if timed_out and out.get("ename") in ("KeyboardInterrupt", "CellTimeoutError"):
-                        msg = f"cell exceeded the grader's time limit of {client.timeout} s and was interrupted"
-                        out["ename"], out["evalue"], out["traceback"] = "CellTimeoutError", msg, [f"CellTimeoutError: {msg}"]
+                        msg = (
+                            f"cell exceeded the grader's time limit of {client.timeout} s and was interrupted"
+                        )
+                        out["ename"], out["evalue"], out["traceback"] = (
+                            "CellTimeoutError",
+                            msg,
+                            [f"CellTimeoutError: {msg}"],
+                        )
                         if status == "ok":
                             status, error = "timeout", f"cell {index} exceeded {client.timeout} s"
                     elif out.get("ename") == "MemoryError" and status == "ok":
@@ -301,7 +307,9 @@ def main() -> int:
     try:
         job = json.loads(sys.stdin.buffer.read())
     except ValueError as exc:
-        out.write(json.dumps({"name": None, "status": "error", "error": f"bad job: {exc}", "notebook": None}) + "\n")
+        out.write(
+            json.dumps({"name": None, "status": "error", "error": f"bad job: {exc}", "notebook": None}) + "\n"
+        )
         return 2
     items = job.pop("notebooks", None) or [{"name": "notebook", "notebook": job.pop("notebook", None)}]
     for item in items:
@@ -311,7 +319,12 @@ def main() -> int:
                 raise RuntimeError(dirty)
             result = execute({**job, "notebook": item["notebook"]})
         except Exception as exc:  # noqa: BLE001 - every failure becomes a result line
-            result = {"status": "error", "error": f"runner: {exc}", "notebook": None, "trace": traceback.format_exc()}
+            result = {
+                "status": "error",
+                "error": f"runner: {exc}",
+                "notebook": None,
+                "trace": traceback.format_exc(),
+            }
         result["name"] = item["name"]
         out.write(json.dumps(result) + "\n")
         out.flush()

@@ -33,6 +33,7 @@ import subprocess
 import sys
 import threading
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -324,10 +325,10 @@ def grade(
     limits = options.limits()
     _, cfg = _course.coursedir(cdir, url)
 
-    # ---- phase 1a: sanitize in the trusted parent (main thread, gradebook read-only)
+    # ---- phase 1a: sanitize in the trusted parent (main thread, gradebook read-only), student by student
     rows: dict[tuple[str, str], GradeRow] = {}
-    jobs: list[tuple[str, list[dict]]] = []
-    for student in found:
+
+    def _prepare(student: str) -> list[dict]:
         shutil.rmtree(executed_root / student, ignore_errors=True)
         (executed_root / student).mkdir(parents=True, exist_ok=True)
         items = []
@@ -353,8 +354,8 @@ def grade(
                 rows[student, name] = GradeRow(student, name, "invalid_notebook", error=msg)
                 continue
             items.append({"name": name, "notebook": nb})
-        if items:
-            jobs.append((student, items))
+        return items
+
     common = {
         "files": files,
         "secret": secret,
@@ -413,12 +414,17 @@ def grade(
 
     phase2 = 0.0
     with cf.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="grade") as pool:
-        futures = [pool.submit(_task, s, items) for s, items in jobs]
-        for s in found:
-            if not any(st == s for st, _ in jobs):
-                t2 = time.monotonic()
-                _phase2(cdir, url, assignment, s, notebooks, rows, executed_root, progress)
-                phase2 += time.monotonic() - t2
+        futures, nothing_to_run = [], []
+        for student in found:  # workers start on the first student while the next ones are sanitized
+            items = _prepare(student)
+            if items:
+                futures.append(pool.submit(_task, student, items))
+            else:
+                nothing_to_run.append(student)
+        for student in nothing_to_run:
+            t2 = time.monotonic()
+            _phase2(cdir, url, assignment, student, notebooks, rows, executed_root, progress)
+            phase2 += time.monotonic() - t2
         for fut in cf.as_completed(futures):
             student = fut.result()
             t2 = time.monotonic()
@@ -473,7 +479,10 @@ def _phase2(
         app = Autograde(coursedir=cd, config=cfg)
         app.force = True
         app.create_student = True
-        res = capture_log(app)
+        with warnings.catch_warnings():
+            # nbgrader 0.9.6 + SQLAlchemy 2 emit harmless "not in session" SAWarnings on every autograde
+            warnings.filterwarnings("ignore", message=".*not in session.*")
+            res = capture_log(app)
         if not res.get("success", False):
             errors.append(
                 (res.get("error") or res.get("log") or "autograde failed").strip().splitlines()[-1][:300]

@@ -72,7 +72,11 @@ def machine_note():
     try:
         from threadpoolctl import threadpool_info
 
-        blas = [f"{i['internal_api']} {i['num_threads']} threads" for i in threadpool_info() if i["user_api"] == "blas"]
+        blas = [
+            f"{i['internal_api']} {i['num_threads']} threads"
+            for i in threadpool_info()
+            if i["user_api"] == "blas"
+        ]
         threads = f", BLAS: {', '.join(blas)}" if blas else ""
     except ImportError:
         pass

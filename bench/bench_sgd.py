@@ -66,7 +66,9 @@ def main():
     data, source = load_cifar()
     X, y = data["X_train"], data["y_train"]
     X_val, y_val = data["X_val"], data["y_val"]
-    print(f"data: {source}; X_train {X.shape} {X.dtype}, X_val {X_val.shape} (loaded in {time.perf_counter() - t0:.1f} s)")
+    print(
+        f"data: {source}; X_train {X.shape} {X.dtype}, X_val {X_val.shape} (loaded in {time.perf_counter() - t0:.1f} s)"
+    )
     print(f"SGD: {NUM_ITERS} iters x batch {BATCH}, lr {LR:g}, reg {REG:g}\n")
 
     rng = np.random.default_rng(SEED)
@@ -80,7 +82,9 @@ def main():
         t_floor.append(time.perf_counter() - t)
         model = LinearSVM()
         t = time.perf_counter()
-        losses = model.train(X, y, learning_rate=LR, reg=REG, num_iters=NUM_ITERS, batch_size=BATCH, seed=SEED)
+        losses = model.train(
+            X, y, learning_rate=LR, reg=REG, num_iters=NUM_ITERS, batch_size=BATCH, seed=SEED
+        )
         t_ours.append(time.perf_counter() - t)
     acc_ours = float(np.mean(model.predict(X_val) == y_val))
     pair_ratios = np.array(t_ours) / np.array(t_floor)
@@ -102,7 +106,9 @@ def main():
     print(
         f"plain CS231n float64 loop    {t_plain:.3f} s   final loss {losses64[-1]:.3f}   val acc {acc_plain:.3f}"
     )
-    print(f"  LinearSVM.train is {t_plain / min(t_ours):.2f}x faster   target >= 2x, val acc {acc_ours:.3f} vs {acc_plain:.3f}")
+    print(
+        f"  LinearSVM.train is {t_plain / min(t_ours):.2f}x faster   target >= 2x, val acc {acc_ours:.3f} vs {acc_plain:.3f}"
+    )
 
     try:
         from sklearn.linear_model import SGDClassifier

@@ -1563,7 +1563,7 @@ def nb04() -> Notebook:
             ax.set_xlabel("a")
         plt.show()
 
-        b = np.linspace(-10, 10, S.pick(full=41, synthetic=15, grading=5))
+        b = np.linspace(-10, 10, S.pick(full=31, synthetic=15, grading=5))
         fig, axes = plt.subplots(1, 2)
         for ax, part, title in [(axes[0], one, "one example"), (axes[1], hundred, "100 examples")]:
             grid = [[svm_loss(W + ai * W1 + bi * W2, X_train[part], y_train[part]) for ai in b] for bi in b]
@@ -1788,7 +1788,7 @@ def nb04() -> Notebook:
     nb.code(
         """
         require(svm_loss_vectorized)
-        budget_s = S.pick(full=4.0, synthetic=0.5, grading=0.01)
+        budget_s = S.pick(full=3.0, synthetic=0.5, grading=0.01)
         lr, reg = 1e-7, 2.5e4
         X_eval, y_eval = X_train[:n_fit], y_train[:n_fit]
         W0 = (1e-4 * np.random.default_rng(S.seed).standard_normal((D, C))).astype(np.float32)

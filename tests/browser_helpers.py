@@ -280,6 +280,17 @@ def describe(procs: list[psutil.Process]) -> str:
     return "\n".join(lines)
 
 
+@contextlib.contextmanager
+def screenshot_on_failure(page, path: Path) -> Iterator[None]:
+    """Save a screenshot of ``page`` to ``path`` when the block raises (then re-raise)."""
+    try:
+        yield
+    except BaseException:
+        with contextlib.suppress(Exception):
+            page.screenshot(path=str(path))
+        raise
+
+
 def _new_subtrees(before: set[int]) -> list[psutil.Process]:
     """Direct children of this process not in ``before`` (Playwright's driver), with their descendants."""
     found = []
@@ -338,18 +349,21 @@ def cells(page):
     return page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell")
 
 
+def kernel_status(page) -> str | None:
+    """The active notebook's kernel status as its toolbar indicator shows it (``idle``, ``busy``, ...)."""
+    indicator = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook-ExecutionIndicator")
+    return indicator.first.get_attribute("data-status") if indicator.count() else None
+
+
 def wait_kernel_idle(page, *, timeout: float = 60.0) -> None:
-    """Wait until the kernel is started and idle (no cell shows ``[*]``)."""
+    """Wait until the kernel indicator says ``idle`` and no cell shows ``[*]``."""
     deadline = time.monotonic() + timeout
-    status = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook-ExecutionIndicator")
     while time.monotonic() < deadline:
-        shown = prompts(page)
-        busy = any("*" in p for p in shown)
-        state = status.get_attribute("data-status") if status.count() else None
-        if not busy and state in (None, "idle"):
+        shown, state = prompts(page), kernel_status(page)
+        if state == "idle" and not any("*" in p for p in shown):
             return
         time.sleep(0.25)
-    raise TimeoutError(f"kernel still busy after {timeout:.0f} s; prompts: {shown}")
+    raise TimeoutError(f"kernel not idle after {timeout:.0f} s: status {state!r}, prompts {shown}")
 
 
 def menu(page, top: str, command: str) -> None:
@@ -380,17 +394,22 @@ def prompts(page) -> list[str]:
     return cells(page).locator(".jp-InputPrompt").all_inner_texts()
 
 
-def run_and_wait(page, action, *, timeout: float = 120.0) -> None:
+def run_and_wait(page, action, *, start_timeout: float = 30.0, timeout: float = 120.0) -> None:
     """Do ``action`` (clicks/keys that execute cells), then wait until execution has started and ended.
 
-    Started: some prompt changed; ended: no ``[*]`` prompt and the kernel indicator says idle.
+    Started: some prompt changed (raises TimeoutError after ``start_timeout`` s if none did);
+    ended: no ``[*]`` prompt and the kernel indicator says idle.
     """
     before = prompts(page)
     action()
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and prompts(page) == before:
+    deadline = time.monotonic() + start_timeout
+    while prompts(page) == before:
+        if time.monotonic() > deadline:
+            raise TimeoutError(
+                f"no cell started running within {start_timeout:.0f} s; kernel status {kernel_status(page)!r}"
+            )
         time.sleep(0.1)
-    wait_kernel_idle(page, timeout=max(1.0, deadline - time.monotonic()))
+    wait_kernel_idle(page, timeout=timeout)
 
 
 def type_lines(page, cell, *, replace_line: str, code: str) -> None:

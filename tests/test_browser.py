@@ -43,6 +43,7 @@ from browser_helpers import (
     menu,
     open_browser,
     run_and_wait,
+    screenshot_on_failure,
     type_lines,
     wait_kernel_idle,
 )
@@ -223,6 +224,12 @@ def test_student_runs_types_answer_and_validates(released_course, tmp_path, stac
     )
     page = stack.enter_context(open_browser(tmp_path / "chromium"))
 
+    with screenshot_on_failure(page, ARTIFACTS / "student-FAILED.png"):
+        _student_session(page, server, plan, root)
+
+
+def _student_session(page, server: LabServer, plan: dict, root: Path) -> None:
+    """The student's clicks and keystrokes, with their checks (see the module docstring)."""
     page.goto(server.lab_url(NOTEBOOK))
     page.locator(".validate-button").wait_for()  # nbgrader's Validate button is in the notebook toolbar
     nb_cells = cells(page)
@@ -336,6 +343,12 @@ def test_ta_sees_assignment_and_scores_in_formgrader(graded_course, tmp_path, st
     )
     page = stack.enter_context(open_browser(tmp_path / "chromium"))
 
+    with screenshot_on_failure(page, ARTIFACTS / "ta-FAILED.png"):
+        _ta_session(page, server, expected)
+
+
+def _ta_session(page, server: LabServer, expected: dict[str, tuple[float, float]]) -> None:
+    """The TA's clicks in JupyterLab and the Formgrader, with their checks (see the module docstring)."""
     page.goto(server.lab_url())
     page.locator(".jp-DirListing-item").first.wait_for()
     menu(page, "Nbgrader", "nbgrader:open-formgrader")

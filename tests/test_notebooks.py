@@ -281,3 +281,24 @@ def test_source_notebook_runs_clean_in_grading_mode(nb_name):
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(pytest.main([__file__, "-m", "slow or not slow", "-q"]))
+
+
+@pytest.mark.slow
+def test_without_cifar10_the_notebook_stops_with_fetch_instructions(tmp_path):
+    nb = release(load("02_svm"))
+    saved = os.environ.pop("CS231N_LITE_DATASET", None)
+    try:
+        nb = execute(nb, {"CS231N_LITE_DATA_DIR": str(tmp_path)}, allow_errors=True)
+    finally:
+        if saved is not None:
+            os.environ["CS231N_LITE_DATASET"] = saved
+    banner = "".join(o.get("text", "") for o in nb.cells[1].outputs)
+    assert "CIFAR-10 NOT FOUND" in banner, banner
+    i, first = errors(nb)[0]
+    assert "S.load_data()" in nb.cells[i].source and first["ename"] == "DataNotFoundError", (
+        i,
+        first["ename"],
+    )
+    assert (
+        "cs231n_lite.datasets fetch" in first["evalue"] and "CS231N_LITE_DATASET=synthetic" in first["evalue"]
+    )

@@ -45,7 +45,6 @@ def render(fig):
 
 
 def test_show_samples_grid_and_images():
-    rng = np.random.default_rng(0)
     y = np.repeat(np.arange(10), 8)
     X = np.zeros((80, 32, 32, 3), dtype=np.uint8)
     X[:] = (y * 20)[:, None, None, None]  # each class has its own gray level
@@ -57,8 +56,6 @@ def test_show_samples_grid_and_images():
         for r in range(7):
             img = fig.axes[r * 10 + c].images[0].get_array()
             assert img.shape == (32, 32, 3) and np.all(np.asarray(img) == 20 * c)
-    assert render(fig).shape[2] == 4
-    del rng
 
 
 def test_show_samples_handles_few_examples_and_float_images():
@@ -68,6 +65,7 @@ def test_show_samples_handles_few_examples_and_float_images():
     imgs = [len(ax.images) for ax in fig.axes]
     assert imgs == [1, 1, 0, 1, 0, 0]  # class a: 2 images, b: 1, c: none
     assert np.asarray(fig.axes[0].images[0].get_array()).max() == 255
+    assert render(fig).shape[2] == 4
 
 
 @pytest.mark.parametrize(
