@@ -13,6 +13,15 @@ Used by ``tests/test_browser.py`` only. Three pieces:
 Everything a run creates lives under one temp folder whose path is unique; each process is
 recognised by that path in its command line (the server's root dir, the kernels' connection
 files in the runtime dir, Chromium's user data dir) or by being a child of the test process.
+
+Examples
+--------
+>>> import tempfile
+>>> base = Path(tempfile.mkdtemp())
+>>> with LabServer(base / "jupyter", base) as server, open_browser(base / "chromium") as page:  # doctest: +SKIP
+...     _ = page.goto(server.lab_url())
+>>> leftover_processes(str(base))
+[]
 """
 
 from __future__ import annotations
@@ -66,7 +75,11 @@ LAB_SETTINGS = {
 
 
 def free_port() -> int:
-    """Return a TCP port on 127.0.0.1 that nobody listens on right now."""
+    """Return a TCP port on 127.0.0.1 that nobody listens on right now.
+
+    >>> 0 < free_port() < 65536
+    True
+    """
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -81,7 +94,7 @@ def _write_lab_settings(settings_dir: Path) -> None:
 
 
 class LabServer:
-    """One ``jupyter lab`` process with an isolated Jupyter/home environment.
+    """One ``jupyter lab`` process with an isolated Jupyter/home environment (a context manager).
 
     Parameters
     ----------

@@ -38,6 +38,7 @@ def _fingerprint(code: str) -> str:
     ctx = {
         "host_port": 23456,
         "canary_dir": "CANARY",
+        "course_dir": "CANARY",
         "repo_root": "/repo",
         "student_id": "X",
         "marker": samples.MARKER,
