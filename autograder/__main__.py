@@ -45,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--cell-timeout", type=int, default=30, help="seconds per cell (default 30)")
     g.add_argument("--notebook-timeout", type=float, default=180, help="seconds per notebook (default 180)")
     g.add_argument(
-        "--memory-mb", type=int, default=3072, help="address-space limit per process (default 3072)"
+        "--memory-mb", type=int, default=2048, help="address-space limit per process (default 2048)"
     )
     g.add_argument("--allow-unsandboxed", action="store_true", help="grade without bwrap (TRUSTED code only)")
 

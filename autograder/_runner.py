@@ -20,6 +20,7 @@ import json
 import os
 import shutil
 import sys
+import tempfile
 import time
 import traceback
 
@@ -27,10 +28,10 @@ KERNEL_LOG = "/tmp/runner-kernel.log"
 STATUS_ORDER = ("error", "kernel_died", "timeout", "memory", "output_limit", "ok")
 
 
-def _private_stdout():
+def _private_stdout(log_path: str):
     """Keep the real stdout for the result; the kernel inherits fds 1/2 pointing at a log file instead."""
     out_fd = os.dup(1)  # non-inheritable by default
-    log = os.open(KERNEL_LOG, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.dup2(log, 1)
     os.dup2(log, 2)
     os.close(log)
@@ -45,6 +46,16 @@ def _no_dump() -> None:
         ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE = 4
     except Exception:  # noqa: BLE001 - best effort on exotic libcs
         pass
+
+
+def _in_bwrap_pid_namespace() -> bool:
+    """True when pid 1 is bubblewrap, i.e. we are inside the sandbox's own pid namespace (safety check before
+    :func:`_reset_sandbox` kills "every other process")."""
+    try:
+        with open("/proc/1/comm") as fh:
+            return fh.read().strip() == "bwrap"
+    except OSError:
+        return False
 
 
 def _reset_sandbox(keep: tuple[str, ...] = ()) -> str:
@@ -218,11 +229,13 @@ def execute(job: dict) -> dict:
     t0 = time.monotonic()
     lib_dir = job.get("lib_dir", "/tmp/grader-lib")
     work_dir = job.get("work_dir", "/tmp/work")
+    os.environ["PYTHONPATH"] = lib_dir  # the kernel imports the staged packages from here
     os.makedirs(work_dir, exist_ok=True)
     _stage(lib_dir, job.get("files", {}))
     nb = nbformat.from_dict(job["notebook"])
     client = _make_client(nb, job)
     status, error, preloaded = "ok", "", False
+    current = None  # the code cell being executed
     deadline = t0 + float(job.get("deadline", 100))
     cell_timeout = int(job.get("cell_timeout", 60))
     try:
@@ -247,6 +260,7 @@ def execute(job: dict) -> dict:
             for index, cell in enumerate(nb.cells):
                 if cell.cell_type != "code":
                     continue
+                current = cell
                 remaining = deadline - time.monotonic()
                 if remaining <= 1:
                     status, error = (
@@ -257,6 +271,7 @@ def execute(job: dict) -> dict:
                 client.timeout = int(max(1, min(cell_timeout, remaining)))
                 started = time.monotonic()
                 client.execute_cell(cell, index)
+                current = None
                 # nbclient interrupts a cell at its timeout: the kernel reports KeyboardInterrupt
                 timed_out = time.monotonic() - started >= client.timeout - 0.5
                 for out in cell.get("outputs", []):
@@ -284,6 +299,14 @@ def execute(job: dict) -> dict:
         if status == "ok":
             status = "error"
             error = f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
+    if status in ("kernel_died", "error") and current is not None:
+        # the cell that was running when the kernel died has an execution count but no error output: mark it,
+        # or nbgrader would count it as passed
+        current.setdefault("outputs", []).append(
+            nbformat.from_dict(
+                {"output_type": "error", "ename": "DeadKernelError", "evalue": error, "traceback": [error]}
+            )
+        )
     if getattr(client, "truncated", False) and status == "ok":
         status, error = "output_limit", "output truncated by the grader (too much output)"
     return {
@@ -302,18 +325,33 @@ def main() -> int:
     A job with ``notebooks`` (list of ``{"name", "notebook"}``) shares the other keys; a job with a single
     ``notebook`` is the same as a one-element list named ``"notebook"``.
     """
-    out = _private_stdout()
-    _no_dump()
+    raw = sys.stdin.buffer.read()
     try:
-        job = json.loads(sys.stdin.buffer.read())
+        job = json.loads(raw)
     except ValueError as exc:
+        job, bad = None, exc
+    # isolated=False: run by the rlimits-only fallback ON THE HOST, so never kill processes or wipe /tmp:
+    # use a private scratch folder instead
+    isolated = isinstance(job, dict) and job.get("isolated") is True and _in_bwrap_pid_namespace()
+    scratch = "/tmp" if isolated else tempfile.mkdtemp(prefix="autograder-unsandboxed-")
+    log_path = os.path.join(scratch, os.path.basename(KERNEL_LOG))
+    out = _private_stdout(log_path)
+    _no_dump()
+    if job is None:
         out.write(
-            json.dumps({"name": None, "status": "error", "error": f"bad job: {exc}", "notebook": None}) + "\n"
+            json.dumps({"name": None, "status": "error", "error": f"bad job: {bad}", "notebook": None}) + "\n"
         )
         return 2
+    if not isolated:
+        job["lib_dir"] = os.path.join(scratch, "grader-lib")
+        job["work_dir"] = os.path.join(scratch, "work")
     items = job.pop("notebooks", None) or [{"name": "notebook", "notebook": job.pop("notebook", None)}]
     for item in items:
-        dirty = _reset_sandbox(keep=(KERNEL_LOG,))
+        if isolated:
+            dirty = _reset_sandbox(keep=(log_path,))
+        else:
+            shutil.rmtree(job["lib_dir"], ignore_errors=True)
+            dirty = ""
         try:
             if dirty:
                 raise RuntimeError(dirty)
@@ -328,6 +366,8 @@ def main() -> int:
         result["name"] = item["name"]
         out.write(json.dumps(result) + "\n")
         out.flush()
+    if not isolated:
+        shutil.rmtree(scratch, ignore_errors=True)
     return 0
 
 

@@ -62,7 +62,7 @@ class GradeOptions:
 
     cell_timeout: int = 30
     notebook_timeout: float = 180.0
-    memory_bytes: int = 3072 * sandbox.MiB
+    memory_bytes: int = 2048 * sandbox.MiB
     max_processes: int = 128
     max_cell_output: int = 200_000
     max_total_output: int = 5_000_000
@@ -204,9 +204,11 @@ def _execute(
 ):
     """Run one job in a sandbox; return ({notebook name: runner result}, fallback result for the missing ones)."""
     slot = slot_pool.get()
+    isolated = sandbox.find_bwrap() is not None
+    job = {**job, "isolated": isolated}
     try:
         res = sandbox.run(
-            [sys.executable, "-I", SANDBOX_RUNNER],
+            [sys.executable, "-I", SANDBOX_RUNNER if isolated else str(RUNNER)],
             stdin=json.dumps(job).encode(),
             limits=limits,
             ro_binds=binds,

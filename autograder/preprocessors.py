@@ -86,7 +86,8 @@ class ReplayExecute(NbGraderPreprocessor):
                 ran = executed.cells[i]
                 cell.outputs = ran.get("outputs", [])
                 cell.execution_count = ran.get("execution_count")
-            if _is_grade_cell(cell) and cell.execution_count is None:
+            failed = any(o.get("output_type") == "error" for o in cell.get("outputs", []))
+            if _is_grade_cell(cell) and cell.execution_count is None and not failed:
                 cell.outputs = list(cell.get("outputs", [])) + [
                     _error_output("NotExecuted", f"this cell did not run: {reason}")
                 ]

@@ -1251,7 +1251,8 @@ def make_sample_class(
     source_dir : path
         Folder of the nbgrader SOURCE notebooks (``<repo>/notebooks`` or ``<course>/source``).
     out_dir : path
-        Course dir: submissions go to ``out_dir/submitted/<student_id>/linear_classifiers/``.
+        Receives ``submitted/<student_id>/linear_classifiers/*.ipynb`` (a course dir, or a staging folder to
+        hand to ``python -m autograder collect``).
     kinds : list of str, optional
         Kind names from :data:`KINDS` (default: all). :data:`demo_kinds` is a small set for demos.
     seed : int
@@ -1278,10 +1279,11 @@ def make_sample_class(
     Examples
     --------
     >>> import tempfile
+    >>> from autograder.course import REPO
     >>> out = tempfile.mkdtemp()
-    >>> students = make_sample_class(source_dir="notebooks", out_dir=out, kinds=["full"])  # doctest: +SKIP
-    >>> students[0].expected["02_svm"].rule  # doctest: +SKIP
-    'full'
+    >>> students = make_sample_class(source_dir=REPO / "notebooks", out_dir=out, kinds=["full", "segfault"])
+    >>> [(s.student_id, s.expected["02_svm"].rule, s.expected["02_svm"].status) for s in students]
+    [('full', 'full', 'ok'), ('segfault', 'zero', 'kernel_died')]
     """
     if companions not in ("full", "missing"):
         raise ValueError(f"companions must be 'full' or 'missing'; got {companions!r}")

@@ -100,7 +100,7 @@ class Limits:
 
     wall_seconds: float = 120.0
     cpu_seconds: int = 120
-    memory_bytes: int = 3072 * MiB
+    memory_bytes: int = 2048 * MiB
     max_processes: int = 128
     max_file_bytes: int = 64 * MiB
     max_open_files: int = 512

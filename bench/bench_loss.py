@@ -6,6 +6,8 @@ avoid, ``S = X @ W`` and ``X.T @ dS`` (target: <= 1.10x).  Runs are interleaved 
 several repeats is reported, with the median of paired ratios.
 
 Run: ``.venv/bin/python bench/bench_loss.py``.
+On a machine shared with other jobs prefix ``OPENBLAS_NUM_THREADS=1``: two spinning BLAS threads on
+a busy 2-core box slow every small GEMM several-fold (both sides of each ratio, but noisily).
 """
 
 from __future__ import annotations
@@ -37,19 +39,21 @@ def main():
         print(f"\nX {X.shape} {np.dtype(dtype).name}, W {W.shape}, reg {REG:g}")
         for fn in (svm_loss_vectorized, softmax_loss_vectorized):
             fn(W, X, y, REG)  # warm up
-            t_gemm, t_fn = [], []
+            t_gemm, t_fn, c_gemm, c_fn = [], [], [], []
             for _ in range(REPEATS):
-                t = time.perf_counter()
+                t, c = time.perf_counter(), time.process_time()
                 two_gemms(W, X)
                 t_gemm.append(time.perf_counter() - t)
-                t = time.perf_counter()
+                c_gemm.append(time.process_time() - c)
+                t, c = time.perf_counter(), time.process_time()
                 loss, _ = fn(W, X, y, REG)
                 t_fn.append(time.perf_counter() - t)
+                c_fn.append(time.process_time() - c)
             paired = np.median(np.array(t_fn) / np.array(t_gemm))
             print(
                 f"  {fn.__name__:24s} {min(t_fn) * 1e3:7.1f} ms   two GEMMs {min(t_gemm) * 1e3:7.1f} ms   "
-                f"ratio {min(t_fn) / min(t_gemm):.3f}x (best/best), {paired:.3f}x (median paired)   "
-                f"target <= 1.10x   loss {float(loss):.4f}"
+                f"wall ratio {min(t_fn) / min(t_gemm):.3f}x (best/best), {paired:.3f}x (median paired); "
+                f"CPU ratio {min(c_fn) / min(c_gemm):.3f}x   target <= 1.10x   loss {float(loss):.4f}"
             )
     print("\n" + machine_note())
 

@@ -7,6 +7,8 @@ For comparison the same search without annealing (1500 steps) is printed too: th
 together cost about two searches' time.
 
 Run: ``.venv/bin/python bench/bench_search.py``.
+On a machine shared with other jobs prefix ``OPENBLAS_NUM_THREADS=1``: two spinning BLAS threads on
+a busy 2-core box slow every small GEMM several-fold (both sides of each ratio, but noisily).
 """
 
 from __future__ import annotations

@@ -51,6 +51,9 @@ def add(a, b):
     return a + b
 """
 
+# the kernel dies INSIDE a grade cell (add is called by the visible test): that cell must not count as passed
+DIES_IN_TEST_CELL = "def add(a, b):\n    import os\n    os._exit(3)"
+
 SOLVED_BOTH = {"tiny_a": "solved", "tiny_b": "solved"}
 EXPECTED = {  # student: {notebook: (score, status)}
     "ada": {"tiny_a": (3.0, "ok"), "tiny_b": (3.0, "ok")},
@@ -78,7 +81,7 @@ def graded(tmp_path_factory, repo_root):
         "bob": {},
         "cyd": {"tiny_a": "solved", "tiny_b": "missing"},
         "dan": {"tiny_a": "invalid", "tiny_b": "solved"},
-        "die": {"tiny_a": "import os\nos._exit(3)", "tiny_b": "solved"},
+        "die": {"tiny_a": DIES_IN_TEST_CELL, "tiny_b": "solved"},
         "pro": {"tiny_b": probe},
         "tim": {
             "tiny_a": "import time\ntime.sleep(120)\ndef add(a, b):\n    return a + b",
@@ -166,3 +169,24 @@ def test_hidden_tests_ran_in_the_graded_notebook(graded):
     hidden = [c for c in nb.cells if "BEGIN HIDDEN TESTS" in c.source]
     assert len(hidden) == 1 and h.HIDDEN_A in hidden[0].source
     assert [o.ename for o in hidden[0].outputs if o.output_type == "error"] == ["NotImplementedError"]
+
+
+def test_the_cell_running_when_the_kernel_died_fails(graded):
+    nb = nbformat.read(
+        str(graded["course"] / "autograded" / "die" / h.ASSIGNMENT / "tiny_a.ipynb"), as_version=4
+    )
+    by_id = {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in nb.cells}
+    assert [o.ename for o in by_id["add-visible"].outputs] == ["DeadKernelError"]
+    assert [o.ename for o in by_id["add-hidden"].outputs] == ["NotExecuted"]
+
+
+def test_without_bwrap_grading_refuses_unless_allowed_then_warns(graded, monkeypatch):
+    from autograder import api, sandbox
+
+    monkeypatch.setattr(sandbox, "find_bwrap", lambda: None)
+    with pytest.raises(api.AutograderError, match="--allow-unsandboxed"):
+        api.grade(course_dir=graded["course"], students=["ada"])
+    with pytest.warns(RuntimeWarning, match="UNSANDBOXED"):
+        res = api.grade(course_dir=graded["course"], students=["ada"], allow_unsandboxed=True)
+    assert res.sandboxed is False and "UNSANDBOXED" in res.table()
+    assert _table(res) == {("ada", "tiny_a"): (3.0, "ok"), ("ada", "tiny_b"): (3.0, "ok")}

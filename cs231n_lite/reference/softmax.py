@@ -133,22 +133,23 @@ def softmax_loss_naive(W, X, y, reg):
 
 def _softmax_loss_vectorized(W, X, y, reg):
     """Unchecked vectorized kernel (inputs already validated by :func:`check_loss_inputs`)."""
-    N = X.shape[0]
-    rows = np.arange(N)
-    s = X @ W  # (N, C) scores, a fresh array we may overwrite
-    s -= s.max(axis=1, keepdims=True)
-    correct_sum = s[rows, y].sum()
+    N, C = X.shape[0], W.shape[1]
+    s = X @ W  # (N, C) scores, a fresh C-contiguous array we may overwrite
+    # Row maxima via a (C, N) copy: reducing over its first axis is ~8x faster than s.max(axis=1).
+    s -= np.ascontiguousarray(s.T).max(axis=0)[:, None]
+    flat = s.reshape(-1)  # view; flat[at] are the correct-class entries
+    at = np.arange(0, N * C, C) + y
+    correct_sum = flat[at].sum()
     with np.errstate(under="ignore"):
         np.exp(s, out=s)
-    totals = s.sum(axis=1)
+    totals = np.einsum("ij->i", s)  # row sums, >= 1 since each row holds exp(0)
     loss = (np.log(totals).sum() - correct_sum) / N
-    s /= totals[:, None]  # probabilities
-    s[rows, y] -= 1.0
-    s *= 1.0 / N
+    s *= (1.0 / N / totals)[:, None]  # probabilities / N
+    flat[at] -= 1.0 / N
     dW = X.T @ s
     if reg:
-        flat = W.ravel()
-        loss = loss + reg * np.dot(flat, flat)
+        w = W.ravel()
+        loss = loss + reg * np.dot(w, w)
         dW += (2.0 * reg) * W
     return W.dtype.type(loss), dW
 
