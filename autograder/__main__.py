@@ -65,7 +65,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _progress(row) -> None:
-    print(f"  graded {row.student}/{row.notebook}: {row.status} {row.score:g}/{row.max_score:g}", file=sys.stderr)
+    print(
+        f"  graded {row.student}/{row.notebook}: {row.status} {row.score:g}/{row.max_score:g}",
+        file=sys.stderr,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
