@@ -26,6 +26,7 @@ Examples
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
@@ -777,7 +778,8 @@ def _train_mean(train_u8: np.ndarray, folder: Path) -> np.ndarray:
                 np.save(f, mean)
             os.replace(tmp, path)
         except OSError:
-            tmp.unlink(missing_ok=True)  # read-only cache: just not memoised
+            with contextlib.suppress(OSError):  # a read-only cache (EROFS) refuses the clean-up too
+                tmp.unlink(missing_ok=True)
     return mean
 
 

@@ -804,3 +804,27 @@ def test_unwritable_cache_is_skipped(tiny_copy, monkeypatch):
     d = ds.get_cifar10_data(40, 10, 10, 5, data_dir=tiny_copy)
     assert d["X_train"].shape == (40, 3073)
     assert not list((tiny_copy / ".cache").glob("cifar10-*"))
+
+
+def test_read_only_cache_folder_skips_memoising_the_mean(tiny_copy, monkeypatch):
+    """On a read-only mount even the temp-file clean-up fails with EROFS; loading must still work."""
+    import builtins
+    import errno
+
+    first = ds.get_cifar10_data(40, 10, 10, 5, data_dir=tiny_copy)  # fills the cache entry
+    raw = ds.load_cifar10(tiny_copy)[0][:30].reshape(30, -1).astype(np.float64)
+
+    def erofs(*args, **kwargs):
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    def read_only_open(file, mode="r", *args, **kwargs):
+        if any(c in mode for c in "wax+"):
+            erofs()
+        return builtins.open(file, mode, *args, **kwargs)
+
+    monkeypatch.setattr(ds, "open", read_only_open, raising=False)
+    monkeypatch.setattr(ds.Path, "unlink", erofs)
+    other = ds.get_cifar10_data(30, 10, 10, 5, data_dir=tiny_copy)  # a new num_training: a new mean to memoise
+    assert other["X_train"].shape == (30, 3073)
+    np.testing.assert_allclose(other["mean_image"], raw.mean(axis=0), rtol=1e-6)
+    assert first["X_train"].shape == (40, 3073)
