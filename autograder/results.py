@@ -130,6 +130,10 @@ class GradeResult:
             lines.append(f"{student:<22} {'TOTAL':<24} {'':<16} {s:>5g}/{m:<5g}")
         mode = "sandboxed (bwrap)" if self.sandboxed else "UNSANDBOXED"
         lines.append(f"{len(self.rows)} notebooks, {self.workers} workers, {mode}, {self.seconds:.1f} s")
+        lines.append(
+            "max scores include the manually graded written answers: they count 0 until a TA grades them "
+            "(JupyterLab > Nbgrader > Formgrader)"
+        )
         return "\n".join(lines)
 
     def __str__(self) -> str:
