@@ -211,7 +211,11 @@ def _bwrap_args(
         ]
         args += ["--die-with-parent", "--new-session", "--clearenv", "--cap-drop", "ALL"]
         args += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
-    made: set[str] = set()
+    # The private /tmp first: binds made after it (a virtualenv or data set that lives under /tmp, as in a CI
+    # checkout cloned there) stay visible on top of it instead of being covered by it.
+    args += ["--dev", "/dev", "--proc", "/proc"]
+    args += ["--perms", "1777", "--size", str(int(limits.tmp_bytes)), "--tmpfs", "/tmp"]
+    made: set[str] = {"/tmp", "/dev", "/proc"}
     system = [d for d in SYSTEM_DIRS if os.path.exists(d)]
     for d in system:
         if os.path.islink(d):
@@ -232,8 +236,6 @@ def _bwrap_args(
             for p in pys:  # e.g. the virtualenv inside the hidden repository
                 if p.is_relative_to(h):
                     args += ["--ro-bind", str(p), str(p)]
-    args += ["--dev", "/dev", "--proc", "/proc"]
-    args += ["--perms", "1777", "--size", str(int(limits.tmp_bytes)), "--tmpfs", "/tmp"]
     for src, dest in ro_binds:
         _mkdirs(args, made, Path(dest))
         args += ["--ro-bind", str(src), str(dest)]

@@ -48,6 +48,24 @@ def test_repository_home_and_course_are_not_visible(repo_root, tmp_path):
 
 
 @needs_bwrap
+def test_python_installed_under_tmp_stays_visible(monkeypatch, tmp_path):
+    """A CI checkout cloned under /tmp keeps its virtualenv there: the sandbox's private /tmp must not cover it."""
+    venv = tmp_path / "checkout" / ".venv"
+    (venv / "lib").mkdir(parents=True)
+    (venv / "lib" / "marker.txt").write_text("site-packages here")
+    (tmp_path / "checkout" / "secret.txt").write_text("repository file")
+    real = sandbox.python_paths()
+    monkeypatch.setattr(sandbox, "python_paths", lambda: [*real, venv])
+    code = (
+        f"import os; print(open({str(venv / 'lib' / 'marker.txt')!r}).read(),"
+        f" os.path.exists({str(tmp_path / 'checkout' / 'secret.txt')!r}), sep='|')"
+    )
+    r = py(code, hide=[tmp_path / "checkout"])
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.decode().strip() == "site-packages here|False"
+
+
+@needs_bwrap
 def test_system_is_read_only():
     r = py("open('/usr/lib/grader-test', 'w')")
     assert r.returncode == 1
