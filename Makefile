@@ -10,11 +10,12 @@ NBVAL_ENV := CS231N_LITE_DATASET=synthetic MPLBACKEND=Agg
 
 venv: $(STAMP)
 
-$(STAMP): requirements.txt pyproject.toml
+$(STAMP): requirements.txt pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -r requirements.txt
-	$(BIN)/python -m pip install -q --no-deps -e .
+	# compat mode = a plain .pth path entry: a student bundle's own cs231n_lite (no reference) then shadows the repo's.
+	$(BIN)/python -m pip install -q --no-deps -e . --config-settings editable_mode=compat
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (cs231n-lite)" >/dev/null
 	touch $(STAMP)
 

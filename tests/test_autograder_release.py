@@ -120,3 +120,35 @@ def test_db_url_is_stored_in_the_course_config_and_reused(tmp_path):
     assert not (cdir / "gradebook.db").exists()
     assert _course.resolve_db_url(cdir, None) == url
     assert _course.require_release(cdir, url, h.ASSIGNMENT) == ["tiny_a", "tiny_b"]
+
+
+def test_bundle_runs_without_the_reference_in_a_clean_environment(released):
+    """A student's Python has numpy & co. but not this repository: the bundle's package is used, no reference."""
+    import subprocess
+    import sys
+    import sysconfig
+
+    rel, _ = released
+    code = (
+        "import sys\n"
+        f"sys.path[:0] = [{str(rel.bundle_dir)!r}, {sysconfig.get_paths()['purelib']!r}]\n"
+        "import numpy as np, cs231n_lite\n"
+        "print(cs231n_lite.__file__)\n"
+        "try:\n"
+        "    import cs231n_lite.reference\n"
+        "    print('reference importable')\n"
+        "except ImportError:\n"
+        "    print('no reference')\n"
+        "from cs231n_lite.classifiers import LinearSVM\n"
+        "try:\n"
+        "    LinearSVM().train(np.zeros((4, 3), np.float32), np.zeros(4, int), num_iters=1)\n"
+        "except ImportError as e:\n"
+        "    print(type(e).__name__, e)\n"
+    )
+    # -S: no site processing, so no .pth / editable finder of a development install leaks the repository in.
+    out = subprocess.run([sys.executable, "-S", "-c", code], capture_output=True, text=True, cwd=rel.bundle_dir)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0] == str(rel.bundle_dir / "cs231n_lite" / "__init__.py")
+    assert lines[1] == "no reference"
+    assert lines[2].startswith("MissingReferenceError") and "loss_fn=" in lines[2]
