@@ -6,7 +6,18 @@ STAMP  := $(VENV)/.installed
 SHARED_BUILDER := ../shared/datasets/build_cifar10.py
 NBVAL_ENV := CS231N_LITE_DATASET=synthetic MPLBACKEND=Agg
 
-.PHONY: venv demo test test-fast test-slow nbval lint bench data data-shared clean
+.PHONY: venv demo test test-fast test-slow nbval lint bench data data-shared clean sysdeps-demo sysdeps-test
+
+# Debian packages: bubblewrap (the grading sandbox) and chromium (browser tests). Installed with apt-get when
+# missing and we are root; otherwise the command to run is printed.
+define apt_need
+	@missing=""; for c in $(1); do command -v $${c%%:*} >/dev/null 2>&1 || missing="$$missing $${c#*:}"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "apt-get install$$missing"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "missing Debian packages:$$missing -- run: sudo apt-get install$$missing"; exit 1; fi; \
+	fi
+endef
 
 venv: $(STAMP)
 
@@ -20,11 +31,11 @@ $(STAMP): requirements.txt pyproject.toml Makefile
 	touch $(STAMP)
 
 ## Main job: release the assignment, grade a sample class in parallel sandboxes, write feedback + grades.
-demo: venv
+demo: venv sysdeps-demo
 	$(BIN)/python -m autograder demo
 
 ## Everything CI runs: lint, unit + slow tests (kernels, sandbox, browser, real data when present), nbval.
-test: venv lint
+test: venv sysdeps-test lint
 	$(BIN)/python -m pytest -m "slow or not slow" tests
 	$(MAKE) nbval
 
@@ -54,6 +65,12 @@ data-shared: venv
 	@if [ -d data/cifar-10-batches-py ]; then echo "data/cifar-10-batches-py already present"; \
 	elif [ -f $(SHARED_BUILDER) ]; then $(BIN)/python $(SHARED_BUILDER) data; \
 	else echo "no $(SHARED_BUILDER): run 'make data' on a machine with internet access"; fi
+
+sysdeps-demo:
+	$(call apt_need,bwrap:bubblewrap)
+
+sysdeps-test:
+	$(call apt_need,bwrap:bubblewrap chromium:chromium chromedriver:chromium-driver)
 
 clean:
 	rm -rf build test-artifacts .pytest_cache
