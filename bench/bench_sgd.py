@@ -23,6 +23,7 @@ import numpy as np
 from _common import load_cifar, machine_note
 
 from cs231n_lite.classifiers import LinearSVM
+from cs231n_lite.optim import _spare_core
 
 NUM_ITERS, BATCH, LR, REG, SEED = 1500, 200, 1e-7, 2.5e4, 0
 REPEATS = 5
@@ -104,6 +105,12 @@ def main():
         f"  ratio to floor: wall {min(t_ours) / min(t_floor):.3f}x (best/best), {np.median(pair_ratios):.3f}x "
         f"(median of paired runs); CPU {min(c_ours) / min(c_floor):.3f}x (best/best)   target <= 1.25x"
     )
+    if _spare_core():
+        print(
+            "  note: BLAS leaves a core free, so train gathers the next minibatch in a helper thread during "
+            "the GEMMs;\n  the floor stays serial as specified (a wall ratio below 1x is that overlap; CPU "
+            "time includes the helper)"
+        )
 
     X64 = X.astype(np.float64)
     t = time.perf_counter()

@@ -16,9 +16,12 @@ Shapes: ``W`` array of shape (D, C), ``X`` array of shape (N, D), ``y`` array of
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import numbers
+import os
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -37,6 +40,9 @@ __all__ = [
     "lr_reg_search",
     "DEFAULT_STEP_SIZES",
 ]
+
+#: minibatches of at least this many bytes are gathered ahead in a helper thread (see _run_sgd)
+_PREFETCH_BYTES = 1 << 18
 
 #: the notes' sweep: 1e-10, 1e-9, ..., 1e-1
 DEFAULT_STEP_SIZES = tuple(10.0**k for k in range(-10, 0))
@@ -246,6 +252,16 @@ def gradient_descent(loss_fn, W, X, y, *, learning_rate, num_evals=100, reg=0.0)
     return OptimResult(W, history[-1], history, num_evals, num_evals * X.shape[0], "gradient_descent")
 
 
+def _spare_core() -> bool:
+    """True when the BLAS thread pools leave a core idle (asks threadpoolctl; False without it)."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return False
+    blas = [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
+    return max(blas, default=0) < (os.cpu_count() or 1)
+
+
 def _run_sgd(kernel, W, X, y, reg, learning_rate, indices, *, fresh_grad, bar=None):
     """The SGD inner loop shared with :class:`cs231n_lite.classifiers.LinearClassifier`.
 
@@ -253,18 +269,36 @@ def _run_sgd(kernel, W, X, y, reg, learning_rate, indices, *, fresh_grad, bar=No
     ``fresh_grad`` the kernel's dW is a new array that may be scaled in place.  Returns
     ``(losses, diverged_at)``: float64 array of shape (num_iters,) (nan after a divergence) and the
     step at which the loss stopped being finite (or None).
+
+    When BLAS leaves a core free (:func:`_spare_core`), minibatches of at least ``_PREFETCH_BYTES``
+    are gathered one step ahead by a helper thread into the other of two buffers (``np.take``
+    releases the GIL), overlapping the next gather with this step's GEMMs; the thread is joined on
+    every exit.  Results are identical either way.  (With every core running BLAS the overlap only
+    adds contention: measured ~7% slower on 2 cores with 2 BLAS threads, ~22% faster with 1.)
     """
     num_iters, batch_size = indices.shape
-    X_batch = np.empty((batch_size, X.shape[1]), dtype=X.dtype)
-    y_batch = np.empty(batch_size, dtype=y.dtype)
+    X_bufs = [np.empty((batch_size, X.shape[1]), dtype=X.dtype) for _ in range(2)]
+    y_bufs = [np.empty(batch_size, dtype=y.dtype) for _ in range(2)]
+
+    def gather(it):  # into buffer it % 2: the step reading it (it - 2) is done
+        np.take(X, indices[it], axis=0, out=X_bufs[it % 2], mode="clip")
+        np.take(y, indices[it], out=y_bufs[it % 2], mode="clip")
+
+    prefetch = num_iters > 1 and X_bufs[0].nbytes >= _PREFETCH_BYTES and _spare_core()
     losses = np.full(num_iters, np.nan)
     diverged_at = None
-    with np.errstate(over="ignore", invalid="ignore"):
+    with (
+        ThreadPoolExecutor(max_workers=1) if prefetch else contextlib.nullcontext() as pool,
+        np.errstate(over="ignore", invalid="ignore"),
+    ):
+        pending = None
         for it in range(num_iters):
-            idx = indices[it]
-            np.take(X, idx, axis=0, out=X_batch, mode="clip")
-            np.take(y, idx, out=y_batch, mode="clip")
-            loss, dW = kernel(W, X_batch, y_batch, reg)
+            if pending is None:
+                gather(it)
+            else:
+                pending.result()
+            pending = pool.submit(gather, it + 1) if pool is not None and it + 1 < num_iters else None
+            loss, dW = kernel(W, X_bufs[it % 2], y_bufs[it % 2], reg)
             if not np.isfinite(loss):
                 diverged_at = it
                 break

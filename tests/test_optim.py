@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import doctest
 import math
+import threading
 
 import numpy as np
 import pytest
@@ -145,6 +146,35 @@ def test_sgd_matches_linear_classifier_train():
     assert not np.array_equal(idx_train, idx_sgd)
     assert len(losses) == len(res.history) == 50
     assert res.W.dtype == np.float32
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_prefetching_gives_identical_results_and_joins_its_thread(monkeypatch, dtype):
+    X, y = problem(dtype=dtype)
+    kwargs = dict(learning_rate=1e-2, reg=1e-3, num_iters=60, batch_size=30, seed=7)
+    plain = LinearSVM()
+    plain_losses = plain.train(X, y, **kwargs)
+    threads = threading.active_count()
+    monkeypatch.setattr(optim, "_PREFETCH_BYTES", 0)  # gather every minibatch in the helper thread
+    monkeypatch.setattr(optim, "_spare_core", lambda: True)
+    fetched = LinearSVM()
+    assert fetched.train(X, y, **kwargs) == plain_losses
+    np.testing.assert_array_equal(fetched.W, plain.W)
+    seen = []
+
+    def failing(W, X_batch, y_batch, reg):  # each call sees its own batch, then step 3 raises
+        seen.append(y_batch.copy())
+        if len(seen) == 3:
+            raise ZeroDivisionError("boom")
+        return svm_loss_vectorized(W, X_batch, y_batch, reg)
+
+    with pytest.raises(ZeroDivisionError):
+        LinearSVM(loss_fn=failing).train(X, y, **kwargs)
+    idx = np.random.default_rng(7)
+    idx.standard_normal((7, 4))
+    idx = idx.integers(0, 400, size=(60, 30))
+    np.testing.assert_array_equal(seen, y[idx[:3]])
+    assert threading.active_count() == threads
 
 
 def test_step_size_sweep_reproduces_the_notes_shape():
