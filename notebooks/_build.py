@@ -781,6 +781,31 @@ SHOW_WEIGHTS = """
 """
 
 
+SVM_VECTORIZED_SOLUTION = """
+            ### BEGIN SOLUTION
+            N = X.shape[0]
+            scores = X @ W
+            correct = scores[np.arange(N), y][:, None]
+            margins = np.maximum(0, scores - correct + 1)
+            margins[np.arange(N), y] = 0
+            loss = margins.sum() / N + reg * np.sum(W * W)
+            mask = (margins > 0).astype(W.dtype)
+            mask[np.arange(N), y] = -mask.sum(axis=1)
+            dW = (X.T @ mask) / N + 2 * reg * W
+            return float(loss), dW.astype(W.dtype, copy=False)
+            ### END SOLUTION
+        """
+
+
+def _svm_vectorized_cell(doc: str) -> str:
+    """The `svm_loss_vectorized` TODO cell: 02 grades it, 04 asks students to paste theirs (same solution)."""
+    head = f"""
+        def svm_loss_vectorized(W, X, y, reg):
+            \"\"\"{doc}\"\"\"
+"""
+    return head + SVM_VECTORIZED_SOLUTION.lstrip("\n")
+
+
 # ---------------------------------------------------------------------------------------------
 # 02 — multiclass SVM
 # ---------------------------------------------------------------------------------------------
@@ -968,22 +993,7 @@ def nb02() -> Notebook:
     )
     nb.todo(
         "svm-vectorized",
-        '''
-        def svm_loss_vectorized(W, X, y, reg):
-            """Multiclass SVM loss without loops; same inputs and outputs as svm_loss_naive."""
-            ### BEGIN SOLUTION
-            N = X.shape[0]
-            scores = X @ W
-            correct = scores[np.arange(N), y][:, None]
-            margins = np.maximum(0, scores - correct + 1)
-            margins[np.arange(N), y] = 0
-            loss = margins.sum() / N + reg * np.sum(W * W)
-            mask = (margins > 0).astype(W.dtype)
-            mask[np.arange(N), y] = -mask.sum(axis=1)
-            dW = (X.T @ mask) / N + 2 * reg * W
-            return float(loss), dW.astype(W.dtype, copy=False)
-            ### END SOLUTION
-        ''',
+        _svm_vectorized_cell("Multiclass SVM loss without loops; same inputs and outputs as svm_loss_naive."),
     )
     nb.visible(
         "svm-vectorized-visible",
@@ -1506,22 +1516,7 @@ def nb04() -> Notebook:
     )
     nb.todo(
         "svm-paste",
-        '''
-        def svm_loss_vectorized(W, X, y, reg):
-            """Multiclass SVM loss (paste your version from 02_svm)."""
-            ### BEGIN SOLUTION
-            N = X.shape[0]
-            scores = X @ W
-            correct = scores[np.arange(N), y][:, None]
-            margins = np.maximum(0, scores - correct + 1)
-            margins[np.arange(N), y] = 0
-            loss = margins.sum() / N + reg * np.sum(W * W)
-            mask = (margins > 0).astype(W.dtype)
-            mask[np.arange(N), y] = -mask.sum(axis=1)
-            dW = (X.T @ mask) / N + 2 * reg * W
-            return float(loss), dW.astype(W.dtype, copy=False)
-            ### END SOLUTION
-        ''',
+        _svm_vectorized_cell("Multiclass SVM loss (paste your version from 02_svm)."),
     )
     nb.code(
         """
