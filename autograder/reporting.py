@@ -97,15 +97,16 @@ def export(
     """Write ``grades.csv`` (one row per student), ``questions.csv`` and ``histogram.png`` from the gradebook.
 
     ``grades.csv`` columns: student, timestamp, seconds_late, late_penalty, score (after penalty), max_score,
-    percent, then one column per notebook. ``questions.csv``: notebook, grade cell, max_score, n, mean,
-    mean_fraction, pass_rate (autograded test cells and manually graded answers alike).
+    percent, then one column per notebook. ``questions.csv``: notebook, grade cell, kind (``auto`` for test cells,
+    ``manual`` for written answers), needs_grading (answers a TA has not graded yet; they count 0 until then),
+    max_score, n, mean, mean_fraction, pass_rate.
     """
     cdir = _course.resolve_course_dir(course_dir)
     url = _course.resolve_db_url(cdir, db_url)
     notebooks = _course.require_release(cdir, url, assignment)
     out = Path(out_dir).resolve() if out_dir else cdir / "export"
     out.mkdir(parents=True, exist_ok=True)
-    rows, per_q, max_q = [], [], {}
+    rows, per_q, max_q, manual, pending = [], [], {}, set(), {}
     with _course.gradebook(url) as gb:
         a = gb.find_assignment(assignment)
         for nb in a.notebooks:
@@ -135,7 +136,11 @@ def export(
             q = {}
             for n in sub.notebooks:
                 for g in n.grades:
-                    q[f"{n.name}:{g.name}"] = float(g.score)
+                    key = f"{n.name}:{g.name}"
+                    q[key] = float(g.score)
+                    if g.auto_score is None:  # nbgrader leaves written answers to a TA
+                        manual.add(key)
+                    pending[key] = pending.get(key, 0) + int(bool(g.needs_manual_grade))
             per_q.append(q)
     grades_csv = out / "grades.csv"
     with grades_csv.open("w", newline="") as fh:
@@ -146,13 +151,27 @@ def export(
     questions_csv = out / "questions.csv"
     with questions_csv.open("w", newline="") as fh:
         w = csv.writer(fh)
-        w.writerow(["notebook", "grade_cell", "max_score", "n", "mean", "mean_fraction", "pass_rate"])
+        w.writerow(
+            [
+                "notebook",
+                "grade_cell",
+                "kind",
+                "needs_grading",
+                "max_score",
+                "n",
+                "mean",
+                "mean_fraction",
+                "pass_rate",
+            ]
+        )
         for s in stats:
             nb, cell = s["question"].split(":", 1)
             w.writerow(
                 [
                     nb,
                     cell,
+                    "manual" if s["question"] in manual else "auto",
+                    pending.get(s["question"], 0),
                     f"{s['max_score']:g}",
                     s["n"],
                     f"{s['mean']:.4f}",

@@ -75,6 +75,7 @@ def test_export_matches_the_gradebook(course, tmp_path):
     assert float(q["tiny_a", "add-hidden"]["pass_rate"]) == pytest.approx(2 / 3, abs=1e-4)
     assert float(q["tiny_a", "add-hidden"]["mean"]) == pytest.approx(4 / 3, abs=1e-4)
     assert float(q["tiny_b", "mul-hidden"]["pass_rate"]) == pytest.approx(1 / 3, abs=1e-4)
+    assert {(r["kind"], r["needs_grading"]) for r in q.values()} == {("auto", "0")}  # no written answers here
     assert ex.histogram_png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 

@@ -239,6 +239,22 @@ def test_no_database_is_locked(graded):
         assert not [r for r in result.rows if "locked" in r.error.lower()]
 
 
+def test_export_marks_written_answers_as_waiting_for_a_ta(graded, tmp_path):
+    import csv
+
+    from autograder import api
+
+    ex = api.export(course_dir=graded["course"], out_dir=tmp_path)
+    q = {(r["notebook"], r["grade_cell"]): r for r in csv.DictReader(ex.questions_csv.open())}
+    submitted_01 = sum(1 for (_, nb) in graded["scores"] if nb == "01_scores_and_losses")
+    written = q["01_scores_and_losses", "q-car-score"]
+    assert written["kind"] == "manual" and float(written["mean"]) == 0.0
+    assert 0 < int(written["needs_grading"]) <= submitted_01
+    test_cell = q["01_scores_and_losses", "hinge-loss-hidden"]
+    assert test_cell["kind"] == "auto" and int(test_cell["needs_grading"]) == 0
+    assert 0 < float(test_cell["pass_rate"]) < 1
+
+
 def _outputs(path: Path) -> str:
     """All text the cells of an executed notebook printed or raised (sources excluded)."""
     if not path.exists():
