@@ -781,6 +781,26 @@ SHOW_WEIGHTS = """
 """
 
 
+def _twin_timing(naive: str, vectorized: str) -> str:
+    """Code timing a naive loss against its vectorized twin on the dev set (notebooks 02 and 03 share it)."""
+    return f"""def best_time(fn, repeats=3):
+            \"\"\"Result of fn(W, X_dev, y_dev, 5e-6) and the fastest of `repeats` runs in seconds.\"\"\"
+            times = []
+            for _ in range(repeats):
+                t0 = time.perf_counter()
+                out = fn(W, X_dev, y_dev, 5e-6)
+                times.append(time.perf_counter() - t0)
+            return out, min(times)
+
+        (loss_naive, grad_naive), t_naive = best_time({naive})
+        (loss_vec, grad_vec), t_vec = best_time({vectorized})
+        print(f"naive:      loss {{loss_naive:.6f}} in {{1e3 * t_naive:7.2f}} ms")
+        print(f"vectorized: loss {{loss_vec:.6f}} in {{1e3 * t_vec:7.2f}} ms  ({{t_naive / t_vec:.0f}}x faster)")
+        print(f"loss difference {{abs(loss_naive - loss_vec):.1e}}, gradient difference (Frobenius) "
+              f"{{np.linalg.norm(grad_naive - grad_vec):.1e}}")
+        """
+
+
 SVM_VECTORIZED_SOLUTION = """
             ### BEGIN SOLUTION
             N = X.shape[0]
@@ -1019,22 +1039,8 @@ def nb02() -> Notebook:
         require(svm_loss_naive, svm_loss_vectorized)
         W = 0.0001 * np.random.default_rng(S.seed).standard_normal((X_dev.shape[1], 10)).astype(np.float32)
 
-        def best_time(fn, repeats=3):
-            \"\"\"Result of fn(W, X_dev, y_dev, 5e-6) and the fastest of `repeats` runs in seconds.\"\"\"
-            times = []
-            for _ in range(repeats):
-                t0 = time.perf_counter()
-                out = fn(W, X_dev, y_dev, 5e-6)
-                times.append(time.perf_counter() - t0)
-            return out, min(times)
-
-        (loss_naive, grad_naive), t_naive = best_time(svm_loss_naive)
-        (loss_vec, grad_vec), t_vec = best_time(svm_loss_vectorized)
-        print(f"naive:      loss {loss_naive:.6f} in {1e3 * t_naive:7.2f} ms")
-        print(f"vectorized: loss {loss_vec:.6f} in {1e3 * t_vec:7.2f} ms  ({t_naive / t_vec:.0f}x faster)")
-        print(f"loss difference {abs(loss_naive - loss_vec):.1e}, gradient difference (Frobenius) "
-              f"{np.linalg.norm(grad_naive - grad_vec):.1e}")
         """
+        + _twin_timing("svm_loss_naive", "svm_loss_vectorized")
     )
 
     nb.md(
@@ -1362,22 +1368,8 @@ def nb03() -> Notebook:
         require(softmax_loss_naive, softmax_loss_vectorized)
         W = (0.0001 * np.random.default_rng(S.seed).standard_normal((X_dev.shape[1], 10))).astype(np.float32)
 
-        def best_time(fn, repeats=3):
-            \"\"\"Result of fn(W, X_dev, y_dev, 5e-6) and the fastest of `repeats` runs in seconds.\"\"\"
-            times = []
-            for _ in range(repeats):
-                t0 = time.perf_counter()
-                out = fn(W, X_dev, y_dev, 5e-6)
-                times.append(time.perf_counter() - t0)
-            return out, min(times)
-
-        (loss_naive, grad_naive), t_naive = best_time(softmax_loss_naive)
-        (loss_vec, grad_vec), t_vec = best_time(softmax_loss_vectorized)
-        print(f"naive:      loss {loss_naive:.6f} in {1e3 * t_naive:7.2f} ms")
-        print(f"vectorized: loss {loss_vec:.6f} in {1e3 * t_vec:7.2f} ms  ({t_naive / t_vec:.0f}x faster)")
-        print(f"loss difference {abs(loss_naive - loss_vec):.1e}, gradient difference (Frobenius) "
-              f"{np.linalg.norm(grad_naive - grad_vec):.1e}")
         """
+        + _twin_timing("softmax_loss_naive", "softmax_loss_vectorized")
     )
 
     nb.md(
