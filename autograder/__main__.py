@@ -48,6 +48,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--memory-mb", type=int, default=2048, help="address-space limit per process (default 2048)"
     )
     g.add_argument("--allow-unsandboxed", action="store_true", help="grade without bwrap (TRUSTED code only)")
+    g.add_argument(
+        "--scheduler",
+        help="tcp://HOST:PORT of a Dask scheduler to grade on (default: an embedded cluster on this machine)",
+    )
+    g.add_argument("--force", action="store_true", help="regrade everyone (default: resume the ungraded)")
 
     f = common(sub.add_parser("feedback", help="per-student feedback HTML (hidden tests hidden)"))
     f.add_argument("--student", action="append", dest="students")
@@ -62,13 +67,6 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--workers", type=int)
     d.add_argument("--allow-unsandboxed", action="store_true")
     return p
-
-
-def _progress(row) -> None:
-    print(
-        f"  graded {row.student}/{row.notebook}: {row.status} {row.score:g}/{row.max_score:g}",
-        file=sys.stderr,
-    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -98,7 +96,9 @@ def main(argv: list[str] | None = None) -> int:
                 workers=args.workers,
                 options=opts,
                 allow_unsandboxed=args.allow_unsandboxed,
-                progress=_progress,
+                scheduler=args.scheduler,
+                force=args.force,
+                show_progress=True,
                 **common,
             )
             print(res.table())
@@ -112,6 +112,8 @@ def main(argv: list[str] | None = None) -> int:
     except SandboxUnavailable as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 3
+    except KeyboardInterrupt:
+        return 130
     except api.AutograderError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 3 if "bubblewrap" in str(exc) else 2
