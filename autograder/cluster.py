@@ -7,8 +7,9 @@ the student's notebooks in one bubblewrap sandbox on THAT worker's machine and r
 their statuses (plain data). Nothing is decided there that the client does not check again: the client writes the
 executed notebooks to ``<course>/.autograder/executed`` and runs nbgrader's own ``Autograde`` converter
 (``Execute`` replaced by :class:`autograder.preprocessors.ReplayExecute`), which writes the gradebook. Results
-stream back with :func:`distributed.as_completed`; at most "worker threads + 1" submissions are in flight, so the
-client's memory does not grow with the class.
+stream back with :func:`distributed.as_completed`; as many submissions are in flight as there are worker
+threads (plus one sanitized ahead on the client), so the client's memory does not grow with the class, and a
+worker that dies takes only the submission it was running with it.
 
 * ``scheduler=None`` (default): an embedded in-process :class:`distributed.LocalCluster` with one thread per
   core (``processes=False``: each thread only drives a sandbox subprocess, so worker processes would add start-up
@@ -694,16 +695,19 @@ def _dispatch(
         pending = iter(todo)
         run_id = os.urandom(6).hex()
         inflight = {}
+        ready: list[SubmissionJob] = []  # one sanitized job ahead, so a freed worker thread gets work at once
         ac = as_completed(loop=client.loop)
 
-        def submit_next() -> bool:
+        def next_job() -> SubmissionJob | None:
+            if ready:
+                return ready.pop()
             for student in pending:
                 items = prepare(student)
                 if not items:  # nothing to run: straight to nbgrader
                     with interrupts.writing():
                         finish(student)
                     continue
-                job = SubmissionJob(
+                return SubmissionJob(
                     student=student,
                     items=items,
                     options=options,
@@ -712,16 +716,23 @@ def _dispatch(
                     data_dir=str(data_dir) if data_dir else None,
                     hide=(str(cdir),),
                 )
-                fut = client.submit(run_submission, job, key=(TASK_PREFIX, student, run_id), pure=False)
-                inflight[fut.key] = (student, [it["name"] for it in items], fut)
-                ac.add(fut)
-                return True
-            return False
+            return None
+
+        def submit_next() -> bool:
+            job = next_job()
+            if job is None:
+                return False
+            fut = client.submit(run_submission, job, key=(TASK_PREFIX, job.student, run_id), pure=False)
+            inflight[fut.key] = (job.student, [it["name"] for it in job.items], fut)
+            ac.add(fut)
+            return True
 
         try:
-            for _ in range(capacity + 1):
-                if not submit_next():
-                    break
+            while len(inflight) < capacity and submit_next():
+                pass
+            prefetch = next_job()
+            if prefetch is not None:
+                ready.append(prefetch)
             for fut in ac:
                 student, names, _ = inflight.pop(fut.key)
                 try:
@@ -743,11 +754,15 @@ def _dispatch(
                 fut.release()
                 if not embedded:
                     capacity = max(1, sum(client.nthreads().values()))
-                while len(inflight) < capacity + 1 and submit_next():
+                while len(inflight) < capacity and submit_next():
                     pass
                 with interrupts.writing():
                     record(student, results)
                     finish(student)
+                if not ready and len(inflight) >= capacity:
+                    prefetch = next_job()
+                    if prefetch is not None:
+                        ready.append(prefetch)
         except BaseException:
             client.cancel([f for _, _, f in inflight.values()])
             raise
