@@ -58,7 +58,7 @@ def _in_bwrap_pid_namespace() -> bool:
         return False
 
 
-def _reset_sandbox(keep: tuple[str, ...] = ()) -> str:
+def _reset_sandbox(keep: tuple[str, ...] = (), keep_pids: tuple[int, ...] = ()) -> str:
     """Give the next notebook a fresh sandbox: kill every other process, empty /tmp and /dev/shm.
 
     Between the notebooks of one job nothing of the previous kernel may survive: a background process or a
@@ -69,7 +69,8 @@ def _reset_sandbox(keep: tuple[str, ...] = ()) -> str:
 
     me, parent = os.getpid(), os.getppid()
     for _ in range(100):
-        others = [int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) not in (me, parent, 1)]
+        spared = (me, parent, 1, *keep_pids)
+        others = [int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) not in spared]
         if not others:
             break
         for pid in others:
@@ -193,7 +194,7 @@ def _make_client(nb, job):
         nb,
         timeout=int(job.get("cell_timeout", 60)),
         startup_timeout=int(job.get("startup_timeout", 60)),
-        kernel_name="python3",
+        kernel_name=job.get("kernel_name") or "python3",
         allow_errors=True,
         interrupt_on_timeout=True,
         error_on_timeout=timeout_error,
@@ -346,16 +347,19 @@ def main() -> int:
         job["lib_dir"] = os.path.join(scratch, "grader-lib")
         job["work_dir"] = os.path.join(scratch, "work")
     items = job.pop("notebooks", None) or [{"name": "notebook", "notebook": job.pop("notebook", None)}]
+    warm = _start_warm(job, scratch) if isolated and job.get("warm") else None
     for item in items:
         if isolated:
-            dirty = _reset_sandbox(keep=(log_path,))
+            dirty = _reset_sandbox(keep=(log_path, *warm_files(warm)), keep_pids=warm_pids(warm))
         else:
             shutil.rmtree(job["lib_dir"], ignore_errors=True)
             dirty = ""
         try:
             if dirty:
                 raise RuntimeError(dirty)
-            result = execute({**job, "notebook": item["notebook"]})
+            extra = _warm_kernel(warm, job) if warm is not None else {}
+            result = execute({**job, **extra, "notebook": item["notebook"]})
+            result["kernel"] = "warm" if extra.get("kernel_name") else "cold"
         except Exception as exc:  # noqa: BLE001 - every failure becomes a result line
             result = {
                 "status": "error",
@@ -366,9 +370,56 @@ def main() -> int:
         result["name"] = item["name"]
         out.write(json.dumps(result) + "\n")
         out.flush()
+    if warm is not None:
+        warm.close()
     if not isolated:
         shutil.rmtree(scratch, ignore_errors=True)
     return 0
+
+
+# ---- warm kernels (autograder/_warm.py, bound next to this file): one zygote per sandbox, one fork per notebook
+WARM_LOG = "/tmp/runner-warm.log"
+WARM_JUPYTER = "/tmp/grader-warm-jupyter"
+
+
+def _warm_module():
+    import importlib.util
+
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_warm.py")
+    spec = importlib.util.spec_from_file_location("grader_warm", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod, path
+
+
+def _start_warm(job, scratch):
+    """Start the zygote now (it imports while the first notebook is staged); None if _warm.py is not there."""
+    try:
+        mod, path = _warm_module()
+    except OSError:
+        return None
+    env = {**os.environ, "PYTHONPATH": job.get("lib_dir", "/tmp/grader-lib")}
+    zygote = mod.Zygote(path, env, WARM_LOG).start()
+    zygote.module = mod
+    return zygote
+
+
+def warm_files(warm) -> tuple[str, ...]:
+    return (WARM_LOG,) if warm is not None else ()
+
+
+def warm_pids(warm) -> tuple[int, ...]:
+    return (warm.pid,) if warm is not None and warm.alive() else ()
+
+
+def _warm_kernel(warm, job) -> dict:
+    """Job keys that make the next kernel a fork of the (restarted if killed) zygote; {} to start it cold."""
+    warm.ensure()
+    if not warm.wait_ready(timeout=float(job.get("startup_timeout", 60))):
+        return {}
+    warm.module.write_kernel_spec(WARM_JUPYTER, warm.warm_path, warm.address)
+    os.environ["JUPYTER_PATH"] = WARM_JUPYTER
+    return {"kernel_name": warm.module.KERNEL_NAME}
 
 
 if __name__ == "__main__":

@@ -240,12 +240,17 @@ def _context(job: SubmissionJob) -> _WorkerContext:
             "max_total_output": opts.max_total_output,
             "lib_dir": _grading.LIB_DIR,
             "work_dir": "/tmp/work",
+            "warm": opts.warm,
         }
         hide = [repo, Path.home(), data_dir.parent, *[Path(p) for p in job.hide if Path(p).exists()]]
         ctx = _WorkerContext(
             common=common,
             env=_grading._sandbox_env(data_dir),
-            binds=[(_grading.RUNNER, _grading.SANDBOX_RUNNER), (data_dir, data_dir)],
+            binds=[
+                (_grading.RUNNER, _grading.SANDBOX_RUNNER),
+                (_grading.WARM, _grading.SANDBOX_WARM),
+                (data_dir, data_dir),
+            ],
             hide=hide,
         )
         for i in range(64):  # one sandbox uid per concurrently running task of this process
@@ -294,6 +299,7 @@ def run_submission(job: SubmissionJob) -> dict:
             "error": r.get("error", ""),
             "notebook": r.get("notebook"),
             "seconds": float(r.get("seconds") or seconds),
+            "kernel": r.get("kernel", ""),
         }
     return {"student": job.student, "results": out, "host": os.uname().nodename, "seconds": seconds}
 
@@ -586,6 +592,7 @@ def grade(
             else:
                 nb_path.unlink(missing_ok=True)
             meta = {"status": out["status"], "error": out["error"], "seconds": out["seconds"]}
+            meta["kernel"] = out.get("kernel", "")
             (base / f"{name}.json").write_text(json.dumps(meta))
             rows[student, name] = GradeRow(
                 student, name, meta["status"], error=meta["error"], seconds=meta["seconds"]

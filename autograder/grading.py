@@ -41,6 +41,8 @@ __all__ = ["GradeOptions", "grade", "default_workers", "prepare_data", "staged_f
 
 RUNNER = Path(__file__).with_name("_runner.py")
 SANDBOX_RUNNER = "/grader/runner.py"
+WARM = Path(__file__).with_name("_warm.py")  # warm kernels: one zygote per sandbox, bound next to the runner
+SANDBOX_WARM = "/grader/_warm.py"
 LIB_DIR = "/tmp/grader-lib"
 
 
@@ -62,6 +64,7 @@ class GradeOptions:
     max_processes: int = 128
     max_cell_output: int = 200_000
     max_total_output: int = 5_000_000
+    warm: bool = True  # fork each notebook's kernel from a pre-imported zygote (autograder/_warm.py)
 
     def limits(self) -> sandbox.Limits:
         return sandbox.Limits(
