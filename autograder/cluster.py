@@ -84,6 +84,7 @@ TASK_PREFIX = "grade"
 KILLED_STATUS = "worker_killed"
 CODE_PACKAGES = ("cs231n_lite", "autograder")
 GRADED_DIR = "graded"
+EMBEDDED_DASHBOARD_MIN = 20  # the embedded cluster serves a dashboard for batches larger than this
 
 
 # ----------------------------------------------------------------------------------------------- worker checks
@@ -397,8 +398,11 @@ class _Interrupts:
 
 # ------------------------------------------------------------------------------------------------ the client
 @contextlib.contextmanager
-def _client(scheduler, threads: int, echo):
-    """Yield a connected :class:`distributed.Client` (embedded LocalCluster when `scheduler` is None)."""
+def _client(scheduler, threads: int, echo, *, dashboard: bool = True):
+    """Yield a connected :class:`distributed.Client` (embedded LocalCluster when `scheduler` is None).
+
+    The embedded cluster's dashboard (bokeh: ~1-2 s of CPU to start) is only started when `dashboard` is true.
+    """
     import dask
     from distributed import Client, LocalCluster
 
@@ -411,7 +415,7 @@ def _client(scheduler, threads: int, echo):
                 n_workers=1,
                 threads_per_worker=threads,
                 processes=False,
-                dashboard_address=":0",
+                dashboard_address=":0" if dashboard else None,
                 silence_logs=logging.ERROR,
             )
             client = Client(cluster, set_as_default=False)
@@ -692,7 +696,10 @@ def _dispatch(
     from distributed import as_completed
     from distributed.scheduler import KilledWorker
 
-    with _client(scheduler, threads, echo) as (client, embedded):
+    with _client(scheduler, threads, echo, dashboard=len(todo) > EMBEDDED_DASHBOARD_MIN) as (
+        client,
+        embedded,
+    ):
         link = client.dashboard_link if client.scheduler_info().get("services", {}).get("dashboard") else ""
         if link:
             echo(f"[grade] Dask dashboard: {link}")
