@@ -53,6 +53,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="tcp://HOST:PORT of a Dask scheduler to grade on (default: an embedded cluster on this machine)",
     )
     g.add_argument("--force", action="store_true", help="regrade everyone (default: resume the ungraded)")
+    g.add_argument(
+        "--no-warm-kernels",
+        dest="warm",
+        action="store_false",
+        help="start every notebook's kernel from scratch (default: fork it from a pre-imported one per sandbox)",
+    )
 
     f = common(sub.add_parser("feedback", help="per-student feedback HTML (hidden tests hidden)"))
     f.add_argument("--student", action="append", dest="students")
@@ -90,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
                 cell_timeout=args.cell_timeout,
                 notebook_timeout=args.notebook_timeout,
                 memory_bytes=args.memory_mb * 1024 * 1024,
+                warm=args.warm,
             )
             res = api.grade(
                 students=args.students,

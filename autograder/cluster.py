@@ -560,7 +560,16 @@ def grade(
     _, cfg = _course.coursedir(cdir, url)
     sandboxed = allow_unsandboxed is False or sandbox.find_bwrap() is not None
 
+    client_cpu = [0.0]
+
     def prepare(student: str) -> list[dict]:
+        c0 = time.thread_time()
+        try:
+            return _prepare(student)
+        finally:
+            client_cpu[0] += time.thread_time() - c0
+
+    def _prepare(student: str) -> list[dict]:
         items = []
         for name in notebooks:
             path = submitted / student / assignment / f"{name}.ipynb"
@@ -613,9 +622,10 @@ def grade(
 
     def finish(student: str) -> None:
         nonlocal phase2
-        t2 = time.monotonic()
+        t2, c0 = time.monotonic(), time.thread_time()
         _grading._phase2(cdir, url, assignment, student, notebooks, rows, executed_root, progress)
         phase2 += time.monotonic() - t2
+        client_cpu[0] += time.thread_time() - c0
         srows = [rows[student, n] for n in notebooks]
         _write_marker(
             state / GRADED_DIR / f"{student}.json",
@@ -673,7 +683,17 @@ def grade(
             bar.close()
     ordered = [rows[s, n] for s in found for n in notebooks]
     sandboxed = sandbox.find_bwrap() is not None if scheduler is None else not allow_unsandboxed
-    return GradeResult(cdir, assignment, ordered, nworkers, sandboxed, time.monotonic() - t0, phase2)
+    return GradeResult(
+        cdir,
+        assignment,
+        ordered,
+        nworkers,
+        sandboxed,
+        time.monotonic() - t0,
+        phase2,
+        client_cpu_seconds=client_cpu[0],
+        resumed=len(resumed),
+    )
 
 
 def _dispatch(

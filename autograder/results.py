@@ -107,6 +107,10 @@ class GradeResult:
     sandboxed: bool
     seconds: float
     gradebook_seconds: float = 0.0  # time spent in phase 2 (nbgrader autograde, the single gradebook writer)
+    client_cpu_seconds: float = (
+        0.0  # CPU of the client's serial part (sanitizing + phase 2), see autograder.cluster
+    )
+    resumed: int = 0  # submissions kept from an earlier run (not graded again)
 
     def totals(self) -> dict[str, tuple[float, float]]:
         """Return ``{student: (score, max_score)}`` summed over notebooks."""
