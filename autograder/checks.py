@@ -186,11 +186,12 @@ class _Ctx:
 
     def invoke(self, where, args, kwargs=None, *, unchanged=()) -> Call:
         """Call the student's function; turn every non-``ok`` outcome into a :class:`Fail`."""
+        before = {pos: wire.digest(args[pos]) for pos, _ in unchanged}
         out = self.caller.call(self.name, list(args), dict(kwargs or {}), timeout=self.timeout)
         name = self.name
         if out.status == "ok":
             for pos, label in unchanged:
-                if pos < len(out.digests) and out.digests[pos] != wire.digest(args[pos]):
+                if pos < len(out.digests) and out.digests[pos] != before[pos]:
                     raise Fail(
                         f"{name} modified its input {label} in place on {where}. Work on a copy (e.g. "
                         f"`{label} = {label}.copy()` or `{label} - m` instead of `{label} -= m`) so the caller's "
@@ -530,14 +531,14 @@ def _loss_cases(ctx, kind):
         W, X, y = _loss_inputs(ctx.rng("loss", label), N, D, C, dtype)
         if shift:
             W[-1, :] += shift  # the bias row: every score moves by `shift`, the loss does not change
-        yield (f"{label} (N={N}, D={D}, C={C}, reg={reg}, {np.dtype(dtype).name} inputs)", W, X, y, reg)
+        yield (f"{label}' (N={N}, D={D}, C={C}, reg={reg}, {np.dtype(dtype).name} inputs", W, X, y, reg)
 
 
 def _check_loss_fn(ctx, kind):
     name = ctx.name
     vectorized = _ref(f"{kind}_loss_vectorized")
     for label, W, X, y, reg in _loss_cases(ctx, kind):
-        where = f"case '{label}'"
+        where = f"case '{label})"
         W64, X64 = W.astype(np.float64), X.astype(np.float64)
         loss, dW = _quiet_ref(vectorized, W64, X64, y, reg)
         data_loss, data_dW = _quiet_ref(vectorized, W64, X64, y, 0.0)
@@ -821,8 +822,9 @@ def _check_numerical_gradient(ctx):
             (f.gradient(x), "that is the analytic gradient, not the finite-difference estimate with this h."),
         ]
         where = f"case '{label}' (x of shape {shape}, kwargs {kwargs})"
+        x_before = wire.digest(x)
         out = ctx.invoke(where, (Callback(f, "f"), x), kwargs)
-        if len(out.digests) > 1 and out.digests[1] != wire.digest(x):
+        if len(out.digests) > 1 and out.digests[1] != x_before:
             raise Fail(
                 f"{name} did not restore x on {where}: after the call x differs from before. Save "
                 f"old = x[ix] before nudging and put it back with x[ix] = old after evaluating f."
@@ -893,7 +895,9 @@ def check(name, func, *, cases="hidden", seed=None):
 
     if name not in _CHECKS:
         raise ValueError(f"unknown check {name!r}; expected one of {', '.join(NAMES)}.")
-    program = structure.from_function(func) if cases == "hidden" and name.endswith("_vectorized") else None
+    program = (
+        structure.from_function(func, name) if cases == "hidden" and name.endswith("_vectorized") else None
+    )
     verdict = run_check(
         name,
         LocalCaller(func),

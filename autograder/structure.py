@@ -299,7 +299,7 @@ def from_cells(sources: list[str]) -> Program:
     return prog
 
 
-def from_function(func) -> Program:
+def from_function(func, name: str | None = None) -> Program:
     """Program of a LIVE function and the notebook-level functions it reaches (instructor runs, nbval).
 
     Sources come from :func:`inspect.getsource` (IPython keeps cell sources for it); module-level values that are
@@ -322,15 +322,18 @@ def from_function(func) -> Program:
         except (OSError, TypeError):
             continue
         prog.add_source(src, -1)
-        for name in fn.__code__.co_names:
-            value = fn.__globals__.get(name)
+        for gname in fn.__code__.co_names:
+            value = fn.__globals__.get(gname)
             if isinstance(value, types.FunctionType) and value.__module__ == fn.__module__:
                 queue.append(value)
             elif isinstance(value, (np.vectorize, map, filter)) or (
                 isinstance(value, np.ufunc) and not hasattr(np, value.__name__)
             ):
-                tree = ast.parse(f"{name} = np.vectorize(...)  # {type(value).__name__} object")
-                prog.bindings[name] = _Binding(
-                    "assign", tree.body[0], -1, [f"{name} = <{type(value).__name__}>"]
+                tree = ast.parse(f"{gname} = np.vectorize(...)  # {type(value).__name__} object")
+                prog.bindings[gname] = _Binding(
+                    "assign", tree.body[0], -1, [f"{gname} = <{type(value).__name__}>"]
                 )
+    own = getattr(getattr(func, "__func__", func), "__name__", None)
+    if name and own in prog.bindings:
+        prog.bindings[name] = prog.bindings[own]  # checked under the TODO's name
     return prog

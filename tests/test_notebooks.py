@@ -127,9 +127,9 @@ def test_every_todo_has_solution_visible_and_hidden_cells_in_order(name):
         assert len(defs) == 1, f"{fn}: expected one solution cell defining it, found {defs}"
         i = defs[0]
         visible, hidden = cells[i + 1], cells[i + 2]
-        assert nbg(visible).get("grade") and f'checks.check("{fn}", {fn}, cases="visible")' in visible.source, (
-            f"{fn}: visible test after TODO"
-        )
+        assert (
+            nbg(visible).get("grade") and f'checks.check("{fn}", {fn}, cases="visible")' in visible.source
+        ), f"{fn}: visible test after TODO"
         assert f"{fn}(" in visible.source and "testing." in visible.source + cells[i + 1].source
         assert f'checks.check("{fn}"' in hidden.source, f"{fn}: hidden test right after the visible test"
 
