@@ -213,7 +213,7 @@ def _stage(lib_dir: str, files: dict) -> None:
 class Relay:
     """One serve session in the kernel: a Unix socket the kernel-side helper connects to."""
 
-    def __init__(self, client, scratch: str, startup: float = 30.0):
+    def __init__(self, client, scratch: str, startup: float = 10.0):
         import secrets
 
         self.client = client
