@@ -419,7 +419,8 @@ def _check_scalar_fn(ctx):
                 (exp / LN10, "use the natural logarithm np.log (not np.log10)."),
                 (-exp, "the loss is MINUS the log-probability of the correct class."),
             ]
-        where = f"case '{label}' (scores={_fmt_arr(s)} of dtype {s.dtype}, y={int(y)})"
+        shown = f"scores={_fmt_arr(s)}" if ctx.cases == "visible" else f"scores of shape {s.shape}"
+        where = f"case '{label}' ({shown} of dtype {s.dtype}, y={int(y)})"
         tol = TOL[s.dtype]
         out = ctx.invoke(where, (s, y), unchanged=[(0, "scores")])
         got = _scalar(name, "loss", out.value, where)
@@ -467,7 +468,8 @@ def _check_softmax(ctx):
                         "each row (last axis) must sum to 1 on its own: use axis=-1, keepdims=True.",
                     )
                 )
-        where = f"case '{label}' (scores of shape {s.shape}, dtype {s.dtype}: {_fmt_arr(s, limit=6)})"
+        values = f": {_fmt_arr(s, limit=6)}" if ctx.cases == "visible" else ""  # hidden inputs stay hidden
+        where = f"case '{label}' (scores of shape {s.shape}, dtype {s.dtype}{values})"
         tol = 1e-5 if s.dtype == F32 else 1e-6
         out = ctx.invoke(where, (s,), unchanged=[(0, "scores")])
         probs = _array_out(
