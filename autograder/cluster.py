@@ -57,7 +57,7 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from distributed import WorkerPlugin
@@ -169,33 +169,30 @@ def _worker_refusal() -> str | None:
 # ------------------------------------------------------------------------------------- the per-submission task
 @dataclass(frozen=True)
 class SubmissionJob:
-    """Everything a worker needs to run one student's notebooks (picklable, no secrets of the course dir).
+    """Everything a worker needs to run and judge one student's notebooks (picklable).
 
-    ``items`` is ``[{"name": notebook name, "notebook": sanitized nbformat dict}, ...]``. ``data_dir`` is the
-    client's prepared data set: used when it exists on the worker with the same stamp, else the worker prepares
-    its own in ``$AUTOGRADER_WORKER_CACHE`` (default ``<tmp>/cs231n-lite-grader-<uid>``).
+    ``items`` is ``[{"name": notebook name, "notebook": sanitized nbformat dict}, ...]``; ``secret`` the course's
+    hidden-input seed (:func:`autograder.course.ensure_secret`; workers are trusted machines, it never enters a
+    sandbox). ``data_dir`` is the client's prepared data set: used when it exists on the worker with the same
+    stamp, else the worker prepares its own in ``$AUTOGRADER_WORKER_CACHE`` (default
+    ``<tmp>/cs231n-lite-grader-<uid>``).
     """
 
     student: str
     items: list
     options: _grading.GradeOptions
     expected_hash: str
+    secret: str
     allow_unsandboxed: bool = False
     data_dir: str | None = None
     hide: tuple = ()
 
 
-@dataclass
-class _WorkerContext:
-    common: dict
-    env: dict
-    binds: list
-    hide: list
-    slots: queue.Queue = field(default_factory=queue.Queue)
-
-
-_CONTEXTS: dict[tuple, _WorkerContext] = {}
-_CONTEXT_LOCK = threading.Lock()
+_DATA: dict[str | None, Path] = {}
+_SLOTS: queue.Queue = queue.Queue()
+for _i in range(64):  # one sandbox uid per concurrently running task of this process (when root)
+    _SLOTS.put(_i)
+_LOCK = threading.Lock()
 
 
 def _worker_cache() -> Path:
@@ -209,63 +206,26 @@ def _worker_cache() -> Path:
 
 def _data_dir(job: SubmissionJob) -> Path:
     """The client's data set when this machine has it ready, else one prepared here (locked: one per machine)."""
-    if job.data_dir:
-        d = Path(job.data_dir)
-        if (d / ".grader-ready").is_file():
-            return d
-    cache = _worker_cache()
-    with open(cache / ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        return _grading.prepare_data(cache, repo=_course.REPO)
-
-
-def _context(job: SubmissionJob) -> _WorkerContext:
-    key = (job.expected_hash, job.data_dir, job.hide, job.options)
-    with _CONTEXT_LOCK:
-        ctx = _CONTEXTS.get(key)
-        if ctx is not None:
-            return ctx
-        repo = _course.REPO
-        files, secret, preload = _grading.staged_files(repo)
-        data_dir = _data_dir(job)
-        opts = job.options
-        common = {
-            "files": files,
-            "secret": secret,
-            "preload": preload,
-            "forget_modules": ["cs231n_lite.reference"] if preload else [],
-            "cell_timeout": opts.cell_timeout,
-            "deadline": opts.notebook_timeout,
-            "startup_timeout": 60,
-            "max_cell_output": opts.max_cell_output,
-            "max_total_output": opts.max_total_output,
-            "lib_dir": _grading.LIB_DIR,
-            "work_dir": "/tmp/work",
-            "warm": opts.warm,
-        }
-        hide = [repo, Path.home(), data_dir.parent, *[Path(p) for p in job.hide if Path(p).exists()]]
-        ctx = _WorkerContext(
-            common=common,
-            env=_grading._sandbox_env(data_dir),
-            binds=[
-                (_grading.RUNNER, _grading.SANDBOX_RUNNER),
-                (_grading.WARM, _grading.SANDBOX_WARM),
-                (data_dir, data_dir),
-            ],
-            hide=hide,
-        )
-        for i in range(64):  # one sandbox uid per concurrently running task of this process
-            ctx.slots.put(i)
-        _CONTEXTS[key] = ctx
-        return ctx
+    with _LOCK:
+        if job.data_dir in _DATA:
+            return _DATA[job.data_dir]
+        d = Path(job.data_dir) if job.data_dir else None
+        if d is None or not (d / ".grader-ready").is_file():
+            cache = _worker_cache()
+            with open(cache / ".lock", "w") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                d = _grading.prepare_data(cache, repo=_course.REPO)
+        _DATA[job.data_dir] = d
+        return d
 
 
 def run_submission(job: SubmissionJob) -> dict:
-    """Run all notebooks of one submission in one sandbox on this machine (a Dask task; also callable directly).
+    """Run and judge all notebooks of one submission in one sandbox on this machine (a Dask task).
 
-    Returns ``{"student", "results": {notebook: {"status", "error", "notebook", "seconds"}}, "host", "seconds"}``;
-    a notebook the runner did not report gets the run's fallback status (timeout, output_limit, memory, error).
-    Raises :class:`distributed.Reschedule` on a worker that refused to grade (:class:`GraderCheck`).
+    Calls :func:`autograder.grading.grade_submission` with this worker's own checkout and data set. Returns
+    ``{"student", "results": {notebook: {"status", "error", "notebook", "seconds"}}, "host", "seconds"}``; a
+    notebook without a result gets status ``error``. Raises :class:`distributed.Reschedule` on a worker that
+    refused to grade (:class:`GraderCheck`).
     """
     refusal = _worker_refusal()
     if refusal:
@@ -273,36 +233,38 @@ def run_submission(job: SubmissionJob) -> dict:
 
         raise Reschedule()
     t0 = time.monotonic()
-    ctx = _context(job)
-    limits = job.options.limits()
-    n = max(1, len(job.items))
-    limits = dataclasses.replace(
-        limits, wall_seconds=limits.wall_seconds * n, cpu_seconds=limits.cpu_seconds * n
-    )
+    slot = _SLOTS.get()
     try:
-        results, fallback = _grading._execute(
-            {**ctx.common, "notebooks": job.items},
-            slot_pool=ctx.slots,
-            env=ctx.env,
-            binds=ctx.binds,
-            hide=ctx.hide,
-            limits=limits,
-            allow_unsandboxed=job.allow_unsandboxed,
+        out = _grading.grade_submission(
+            {
+                "student": job.student,
+                "notebooks": job.items,
+                "secret": job.secret,
+                "data_dir": str(_data_dir(job)),
+                "repo": str(_course.REPO),
+                "options": dataclasses.asdict(job.options),
+                "slot": slot,
+                "hide": list(job.hide),
+                "allow_unsandboxed": job.allow_unsandboxed,
+            }
         )
+        results = out.get("results", {})
+        why = "the sandbox returned no result for this notebook"
     except Exception as exc:  # noqa: BLE001 - a failing submission is a result row, never a crashed batch
-        results, fallback = {}, {"status": "error", "error": f"{type(exc).__name__}: {exc}"}
+        results, why = {}, f"{type(exc).__name__}: {exc}"
+    finally:
+        _SLOTS.put(slot)
     seconds = time.monotonic() - t0
-    out = {}
+    final = {}
     for item in job.items:
-        r = results.get(item["name"]) or fallback
-        out[item["name"]] = {
+        r = results.get(item["name"]) or {"status": "error", "error": why}
+        final[item["name"]] = {
             "status": r.get("status", "error"),
             "error": r.get("error", ""),
             "notebook": r.get("notebook"),
             "seconds": float(r.get("seconds") or seconds),
-            "kernel": r.get("kernel", ""),
         }
-    return {"student": job.student, "results": out, "host": os.uname().nodename, "seconds": seconds}
+    return {"student": job.student, "results": final, "host": os.uname().nodename, "seconds": seconds}
 
 
 # --------------------------------------------------------------------------------------------- resume markers
@@ -557,6 +519,7 @@ def grade(
             f"[grade] {len(resumed)} submissions already graded (kept); grading {len(todo)} (--force regrades all)"
         )
     data_dir = _grading.prepare_data(state, repo=_course.REPO) if todo else None
+    secret = _course.ensure_secret(cdir)
     _, cfg = _course.coursedir(cdir, url)
     sandboxed = allow_unsandboxed is False or sandbox.find_bwrap() is not None
 
@@ -601,12 +564,11 @@ def grade(
         for name, out in results.items():
             nb_path = base / f"{name}.ipynb"
             if out.get("notebook"):
-                nbformat.write(nbformat.from_dict(out["notebook"]), str(nb_path))
+                _grading._write_atomic(nb_path, nbformat.writes(nbformat.from_dict(out["notebook"])))
             else:
                 nb_path.unlink(missing_ok=True)
             meta = {"status": out["status"], "error": out["error"], "seconds": out["seconds"]}
-            meta["kernel"] = out.get("kernel", "")
-            (base / f"{name}.json").write_text(json.dumps(meta))
+            _grading._write_atomic(base / f"{name}.json", json.dumps(meta))
             rows[student, name] = GradeRow(
                 student, name, meta["status"], error=meta["error"], seconds=meta["seconds"]
             )
@@ -668,6 +630,7 @@ def grade(
                     allow_unsandboxed=allow_unsandboxed,
                     data_dir=data_dir,
                     cdir=cdir,
+                    secret=secret,
                     echo=echo,
                 )
     except KeyboardInterrupt:
@@ -710,6 +673,7 @@ def _dispatch(
     allow_unsandboxed,
     data_dir,
     cdir,
+    secret,
     echo,
 ) -> int:
     """Stream submissions through the cluster; return the number of worker threads used."""
@@ -742,6 +706,7 @@ def _dispatch(
                         finish(student)
                     continue
                 return SubmissionJob(
+                    secret=secret,
                     student=student,
                     items=items,
                     options=options,

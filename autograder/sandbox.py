@@ -49,7 +49,17 @@ import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-__all__ = ["Limits", "SandboxResult", "SandboxUnavailable", "find_bwrap", "python_paths", "run"]
+__all__ = [
+    "Limits",
+    "SandboxProcess",
+    "SandboxResult",
+    "SandboxUnavailable",
+    "find_bwrap",
+    "python_executable",
+    "python_paths",
+    "run",
+    "start",
+]
 
 MiB = 1024 * 1024
 SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc")
@@ -286,6 +296,28 @@ def run(
     b'/tmp\\n'
     """
     limits = limits or Limits()
+    cmd, popen_env, sandboxed = _command(argv, limits, ro_binds, hide, env, slot, cwd, allow_unsandboxed)
+    return _communicate(cmd, stdin, limits, popen_env, sandboxed=sandboxed)
+
+
+def python_executable() -> str:
+    """The interpreter path to run INSIDE the sandbox: the virtualenv folder resolved, the name inside it kept.
+
+    The sandbox binds real paths (:func:`python_paths`), so a virtualenv or checkout reached through a symlink
+    (``/work/main -> /srv/main``) must be started as ``/srv/main/.venv/bin/python``: ``sys.executable`` itself
+    does not exist in there (``bwrap: execvp ...: No such file or directory``). The ``bin/python`` symlink inside
+    the virtualenv is kept, so Python still finds ``pyvenv.cfg`` and the virtualenv's site-packages.
+    """
+    exe = Path(sys.executable)
+    prefix = Path(sys.prefix)
+    try:
+        return str(prefix.resolve() / exe.relative_to(prefix))
+    except ValueError:
+        return str(exe.parent.resolve() / exe.name)
+
+
+def _command(argv, limits, ro_binds, hide, env, slot, cwd, allow_unsandboxed):
+    """Return (command, Popen environment, sandboxed) for :func:`run` and :func:`start`."""
     env = dict(env or {})
     env.setdefault("PATH", "/usr/local/bin:/usr/bin:/bin")
     bwrap = find_bwrap()
@@ -299,7 +331,7 @@ def run(
     if bwrap is not None:
         if os.getuid() == 0:
             cfg["uid"] = sandbox_uid(slot)
-        launcher = [sys.executable, "-I", "-S", "-c", _LAUNCHER, json.dumps(cfg), *argv]
+        launcher = [python_executable(), "-I", "-S", "-c", _LAUNCHER, json.dumps(cfg), *argv]
         prefix = _bwrap_args(
             bwrap,
             ro_binds=[(Path(a), Path(b)) for a, b in ro_binds],
@@ -317,9 +349,107 @@ def run(
             stacklevel=2,
         )
         cfg["cwd"] = os.getcwd() if cwd == "/tmp" else cwd
-        cmd = [sys.executable, "-I", "-S", "-c", _LAUNCHER, json.dumps(cfg), *argv]
+        cmd = [python_executable(), "-I", "-S", "-c", _LAUNCHER, json.dumps(cfg), *argv]
         popen_env = env
-    return _communicate(cmd, stdin, limits, popen_env, sandboxed=bwrap is not None)
+    return cmd, popen_env, bwrap is not None
+
+
+class SandboxProcess:
+    """A sandboxed command with binary stdin/stdout pipes for a request/response protocol (:func:`start`).
+
+    The parent kills the whole process group at the wall-clock limit or on :meth:`kill`; stderr is read in a
+    thread and capped at 256 KiB (:attr:`stderr`).
+    """
+
+    def __init__(self, cmd, env, limits: Limits, *, sandboxed: bool):
+        self.limits = limits
+        self.sandboxed = sandboxed
+        self.command = cmd
+        self.t0 = time.monotonic()
+        self.proc = subprocess.Popen(
+            cmd,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            start_new_session=True,
+            close_fds=True,
+        )
+        self.stdin, self.stdout = self.proc.stdin, self.proc.stdout
+        self._stderr = bytearray()
+        self.timed_out = False
+        self._done = threading.Event()
+        threading.Thread(target=self._read_stderr, daemon=True).start()
+        threading.Thread(target=self._watch, daemon=True).start()
+
+    def _read_stderr(self) -> None:
+        while True:
+            chunk = self.proc.stderr.read1(1 << 16)
+            if not chunk:
+                break
+            room = 256 * 1024 - len(self._stderr)
+            if room > 0:
+                self._stderr += chunk[:room]
+
+    def _watch(self) -> None:
+        if not self._done.wait(self.limits.wall_seconds) and self.proc.poll() is None:
+            self.timed_out = True
+            self.kill()
+
+    @property
+    def stderr(self) -> bytes:
+        return bytes(self._stderr)
+
+    @property
+    def seconds(self) -> float:
+        return time.monotonic() - self.t0
+
+    def kill(self) -> None:
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+    def close(self, timeout: float = 10.0) -> int | None:
+        """Close stdin, wait up to `timeout` s for the exit, then kill what is left; return the exit code."""
+        for f in (self.stdin,):
+            try:
+                f.close()
+            except OSError:
+                pass
+        try:
+            self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            pass
+        self.kill()
+        self.proc.wait()
+        self._done.set()
+        try:
+            self.stdout.close()
+        except OSError:
+            pass
+        return self.proc.returncode
+
+
+def start(
+    argv: list[str],
+    *,
+    limits: Limits | None = None,
+    ro_binds: list[tuple[str | os.PathLike, str | os.PathLike]] = (),
+    hide: list[str | os.PathLike] = (),
+    env: dict[str, str] | None = None,
+    slot: int = 0,
+    cwd: str = "/tmp",
+    allow_unsandboxed: bool = False,
+) -> SandboxProcess:
+    """Start `argv` sandboxed exactly like :func:`run`, but return at once with its stdin/stdout pipes open.
+
+    Used for interactive protocols (the trusted grader sends inputs and reads results while the sandbox runs).
+    Same parameters as :func:`run`; the caller must :meth:`SandboxProcess.close` it.
+    """
+    limits = limits or Limits()
+    cmd, popen_env, sandboxed = _command(argv, limits, ro_binds, hide, env, slot, cwd, allow_unsandboxed)
+    return SandboxProcess(cmd, popen_env, limits, sandboxed=sandboxed)
 
 
 def _communicate(

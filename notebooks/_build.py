@@ -57,6 +57,15 @@ def _join(*parts: str) -> str:
     return "\n\n".join(_src(p) for p in parts)
 
 
+def _grade_line(function: str, cases: str) -> str:
+    """The trusted grade line ending every autograded test cell (hidden from students by nbgrader)."""
+    return (
+        "### BEGIN HIDDEN TESTS\n"
+        f'from autograder import checks; checks.check("{function}", {function}, cases="{cases}")\n'
+        "### END HIDDEN TESTS"
+    )
+
+
 class Notebook:
     """A list of cells with nbgrader-aware constructors."""
 
@@ -83,17 +92,24 @@ class Notebook:
         meta = _nbg(grade=False, solution=True, locked=False, grade_id=self._id(grade_id))
         self.cells.append(new_code_cell(_src(text), metadata=meta))
 
-    def visible(self, grade_id: str, text: str, *, points: float = 1) -> None:
+    def visible(self, grade_id: str, text: str, *, points: float = 1, function: str | None = None) -> None:
+        """Visible graded test of `function` (default: the function the last TODO cell defines). Its point is
+        decided by the trusted check on the public cases (the trailing hidden line), never by these asserts."""
+        function = function or self._last_def()
+        src = _src(text) + "\n" + _grade_line(function, "visible")
         meta = _nbg(grade=True, solution=False, locked=True, grade_id=self._id(grade_id), points=points)
-        self.cells.append(new_code_cell(_src(text), metadata=meta))
+        self.cells.append(new_code_cell(src, metadata=meta))
+
+    def _last_def(self) -> str:
+        for cell in reversed(self.cells):
+            if cell.metadata.get("nbgrader", {}).get("solution") and cell.cell_type == "code":
+                for line in cell.source.splitlines():
+                    if line.startswith("def "):
+                        return line[4:].split("(", 1)[0]
+        raise ValueError("visible(): no TODO cell with a `def` before it; pass function=")
 
     def hidden(self, grade_id: str, function: str, *, points: float = 2) -> None:
-        src = (
-            f"# Hidden tests: the grader checks `{function}` on more cases here.\n"
-            "### BEGIN HIDDEN TESTS\n"
-            f'from autograder import checks; checks.check("{function}", {function})\n'
-            "### END HIDDEN TESTS"
-        )
+        src = f"# Hidden tests: the grader checks `{function}` on more cases here.\n" + _grade_line(function, "hidden")
         meta = _nbg(grade=True, solution=False, locked=True, grade_id=self._id(grade_id), points=points)
         self.cells.append(new_code_cell(src, metadata=meta))
 

@@ -26,16 +26,26 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 VICTIM = "a0victim"  # submitted first; the test kills every worker that runs it until the scheduler gives up
 SOLVED = {"tiny_a": "solved", "tiny_b": "solved"}
+GOOD_HINGE = """\
+import numpy as np
+def hinge_loss(scores, y):
+    m = np.maximum(0.0, np.asarray(scores, dtype=float) - scores[y] + 1.0)
+    m[y] = 0.0
+    return float(m.sum())
+"""
 KINDS = {
     VICTIM: SOLVED,
     "ada": SOLVED,
     "bob": {},
     "cyd": {"tiny_a": "solved", "tiny_b": "missing"},
     "dan": {"tiny_a": "invalid", "tiny_b": "solved"},
-    "die": {"tiny_a": "def add(a, b):\n    import os\n    os._exit(3)", "tiny_b": "solved"},
-    "tim": {"tiny_a": "import time\ntime.sleep(120)\ndef add(a, b):\n    return a + b", "tiny_b": "solved"},
-    "mem": {"tiny_a": "x = bytearray(8 * 1024**3)\ndef add(a, b):\n    return a + b", "tiny_b": "solved"},
-    "zed": {"tiny_a": "solved", "tiny_b": "def mul(a, b):\n    return a + b"},
+    "die": {"tiny_a": "def hinge_loss(scores, y):\n    import os\n    os._exit(3)", "tiny_b": "solved"},
+    "tim": {"tiny_a": "import time\ntime.sleep(120)\n" + GOOD_HINGE, "tiny_b": "solved"},
+    "mem": {"tiny_a": "x = bytearray(8 * 1024**3)\n" + GOOD_HINGE, "tiny_b": "solved"},
+    "zed": {
+        "tiny_a": GOOD_HINGE,
+        "tiny_b": "import numpy as np\ndef softmax(s):\n    return np.ones_like(s)",
+    },
 }
 EXPECTED = {  # student: {notebook: (score, status)} in an undisturbed run
     VICTIM: {"tiny_a": (3.0, "ok"), "tiny_b": (3.0, "ok")},

@@ -47,7 +47,9 @@ LECTURE_NUMBERS = {
     ],
     "02_svm": ["numerical 0.55, analytic 1"],
 }
-HIDDEN_CALL = re.compile(r'^from autograder import checks; checks\.check\("(\w+)", (\w+)\)$')
+HIDDEN_CALL = re.compile(
+    r'^from autograder import checks; checks\.check\("(\w+)", (\w+), cases="(visible|hidden)"\)$'
+)
 CHECK = "# NBVAL_CHECK_OUTPUT"
 
 
@@ -113,8 +115,9 @@ def test_hidden_tests_are_the_one_line_contract_call(name):
         assert len(lines) == 1, f"hidden test body must be one line, got {lines}"
         m = HIDDEN_CALL.match(lines[0])
         assert m and m.group(1) == m.group(2), lines[0]
-        seen.append(m.group(1))
-    assert seen == TODOS[name]
+        seen.append((m.group(1), m.group(3)))
+    # every autograded test cell ends with the trusted grade line: the visible one, then the hidden one
+    assert seen == [(fn, cases) for fn in TODOS[name] for cases in ("visible", "hidden")]
 
 
 def test_every_todo_has_solution_visible_and_hidden_cells_in_order(name):
@@ -124,9 +127,9 @@ def test_every_todo_has_solution_visible_and_hidden_cells_in_order(name):
         assert len(defs) == 1, f"{fn}: expected one solution cell defining it, found {defs}"
         i = defs[0]
         visible, hidden = cells[i + 1], cells[i + 2]
-        assert nbg(visible).get("grade") and "BEGIN HIDDEN" not in visible.source, (
-            f"{fn}: visible test after TODO"
-        )
+        assert (
+            nbg(visible).get("grade") and f'checks.check("{fn}", {fn}, cases="visible")' in visible.source
+        ), f"{fn}: visible test after TODO"
         assert f"{fn}(" in visible.source and "testing." in visible.source + cells[i + 1].source
         assert f'checks.check("{fn}"' in hidden.source, f"{fn}: hidden test right after the visible test"
 
