@@ -372,7 +372,14 @@ def _client(scheduler, threads: int, echo, *, dashboard: bool = True):
         yield scheduler, False
         return
     if scheduler is None:
-        with dask.config.set({"distributed.scheduler.allowed-failures": 3, "logging.distributed": "error"}):
+        quiet = {
+            "distributed.scheduler.allowed-failures": 3,
+            "logging.distributed": "error",
+            # the worker's statistical profiler and a fast system monitor cost ~1/3 of an idle cluster's CPU
+            "distributed.worker.profile.enabled": False,
+            "distributed.admin.system-monitor.interval": "2s",
+        }
+        with dask.config.set(quiet):
             cluster = LocalCluster(
                 n_workers=1,
                 threads_per_worker=threads,
