@@ -46,7 +46,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import fcntl
-import functools
 import hashlib
 import json
 import logging
@@ -88,7 +87,6 @@ EMBEDDED_DASHBOARD_MIN = 20  # the embedded cluster serves a dashboard for batch
 
 
 # ----------------------------------------------------------------------------------------------- worker checks
-@functools.lru_cache(maxsize=4)
 def code_hash(repo: str | os.PathLike | None = None) -> str:
     """SHA-256 (16 hex digits) of every ``*.py`` of ``cs231n_lite`` and ``autograder`` under `repo`.
 

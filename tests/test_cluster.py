@@ -317,3 +317,51 @@ def test_scheduler_run_survives_killed_workers(tiny_class, local_run):
     assert meta["rows"]["tiny_a"]["status"] == "worker_killed"
     assert "allowed-failures=1" in meta["rows"]["tiny_a"]["error"]
     shutil.rmtree(logs / "w0", ignore_errors=True)
+
+
+# ------------------------------------------------------------------------------------ fast: the pieces alone
+def test_code_hash_names_a_different_checkout_and_missing_bwrap(tmp_path, monkeypatch):
+    from autograder import cluster, sandbox
+
+    copy = h.copy_repo_subset(REPO, tmp_path / "other")
+    assert cluster.code_hash(str(copy)) == cluster.code_hash()
+    with open(copy / "cs231n_lite" / "session.py", "a") as fh:
+        fh.write("\n# a TA's local edit\n")
+    other = cluster.code_hash(str(copy))
+    assert other != cluster.code_hash()
+    why = cluster.check_worker(other, allow_unsandboxed=True)
+    assert f"expected code hash {other}" in why and "same checkout" in why
+    monkeypatch.setattr(sandbox, "find_bwrap", lambda: None)
+    why = cluster.check_worker(cluster.code_hash())
+    assert "apt-get install bubblewrap" in why
+    assert cluster.check_worker(cluster.code_hash(), allow_unsandboxed=True) == ""
+
+
+def test_fingerprint_follows_the_submitted_files_and_the_grader(tmp_path):
+    from autograder import cluster
+
+    sub = tmp_path / "ada"
+    sub.mkdir()
+    (sub / "tiny_a.ipynb").write_text("{}")
+    first = cluster._fingerprint(sub, "code-1")
+    assert cluster._fingerprint(sub, "code-1") == first
+    assert cluster._fingerprint(sub, "code-2") != first  # another grader version: regrade
+    (sub / "tiny_a.ipynb").write_text("{ }")
+    assert cluster._fingerprint(sub, "code-1") != first  # a resubmission: regrade
+
+
+def test_signal_while_writing_is_deferred_to_the_end_of_the_student(tmp_path):
+    from autograder import cluster
+
+    written = []
+    with cluster._Interrupts() as intr:
+        with pytest.raises(KeyboardInterrupt):
+            with intr.writing():
+                os.kill(os.getpid(), signal.SIGTERM)
+                time.sleep(0.05)
+                written.append("whole student")  # still runs: the signal waits for the end of the block
+        with pytest.raises(KeyboardInterrupt):
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(1)
+    assert written == ["whole student"]
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
