@@ -18,7 +18,7 @@ import pytest
 pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[1]
-KINDS = ["full", "partial", "untouched"]
+KINDS = ["full", "untouched"]  # lean: two real submissions graded twice (SQLite, PostgreSQL)
 GRADE_ARGS = ["--cell-timeout", "15", "--notebook-timeout", "120"]
 
 
@@ -81,7 +81,7 @@ def test_sample_class_in_postgres_matches_sqlite_and_export_formgrader_read_it(p
     assert len(sqlite) > 4 * len(KINDS) and sorted({k[0] for k in pg}) == sorted(KINDS)
     assert pg == sqlite
     totals = {s: sum(v[0] or 0 for k, v in pg.items() if k[0] == s) for s in KINDS}
-    assert totals["full"] > totals["partial"] > totals["untouched"], totals
+    assert totals["full"] > totals["untouched"], totals
     assert not (pg_course / "gradebook.db").exists()  # nothing went to a stray SQLite file
 
     # export reads the PostgreSQL gradebook (db_url from the course's nbgrader_config.py)
