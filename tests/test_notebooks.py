@@ -52,6 +52,7 @@ HIDDEN_CALL = re.compile(
     r'^from autograder import checks; checks\.check\("(\w+)", (\w+)(?:, cases="(?:visible|hidden)")?\)$'
 )
 CHECK = "# NBVAL_CHECK_OUTPUT"
+ASSIGNMENT = "linear_classifiers"
 
 
 def load(name: str):
@@ -454,3 +455,89 @@ def test_without_cifar10_the_notebook_stops_with_fetch_instructions(tmp_path):
     assert (
         "cs231n_lite.datasets fetch" in first["evalue"] and "CS231N_LITE_DATASET=synthetic" in first["evalue"]
     )
+
+
+# ------------------------------------------------------------------------------------ authoring (slow)
+#: What README "Authoring" tells a course author to add: a TODO, its visible test and its hidden test.
+#: (`softmax` is a check the trusted judge already has, so no registration is needed for this TODO.)
+AUTHOR_CELLS = '''# %% [markdown]
+# ### TODO `softmax` (warm-up)
+# `softmax(scores)` for scores of shape (C,) or (N, C): probabilities along the last axis, max-shifted.
+
+# %% todo id="softmax-warmup"
+def softmax(scores):
+    """Probabilities along the last axis of an array of shape (C,) or (N, C)."""
+    ### BEGIN SOLUTION
+    e = np.exp(scores - np.max(scores, axis=-1, keepdims=True))
+    return e / np.sum(e, axis=-1, keepdims=True)
+    ### END SOLUTION
+
+# %% visible id="softmax-warmup-visible" points=1
+testing.assert_close(softmax(np.array([0.0, 0.0])), [0.5, 0.5], name="softmax([0, 0])")
+testing.assert_close(softmax(np.array([1000.0, 1000.0])), [0.5, 0.5], name="softmax([1000, 1000])",
+                     hint="Subtract the max before np.exp.")
+print("softmax: visible tests passed")
+
+# %% hidden id="softmax-warmup-hidden" points=2
+# Hidden tests: the grader checks `softmax` on more cases here.
+### BEGIN HIDDEN TESTS
+from autograder import checks; checks.check("softmax", softmax)
+### END HIDDEN TESTS
+
+'''
+AUTHOR_ANCHOR = "# %% [markdown]\n# ## 1. The loss with loops"
+
+
+@pytest.mark.slow
+def test_author_adds_a_todo_releases_and_grades_it(tmp_path):
+    """README "Authoring" done once: edit a copy of a source, build, release (leak scan), grade two students."""
+    from nbgrader.api import Gradebook
+
+    from autograder import api
+
+    build = _builder()
+    src, built = tmp_path / "src", tmp_path / "notebooks"
+    src.mkdir()
+    text = (NB_DIR / "src" / "03_softmax.py").read_text()
+    assert text.count(AUTHOR_ANCHOR) == 1
+    (src / "03_softmax.py").write_text(text.replace(AUTHOR_ANCHOR, AUTHOR_CELLS + AUTHOR_ANCHOR))
+
+    assert build.main(["--src", str(src), "--out", str(built)]) == 0
+    nb = nbformat.read(built / "03_softmax.ipynb", as_version=4)
+    by_id = {nbg(c).get("grade_id"): c for c in nb.cells if nbg(c)}
+    assert nbg(by_id["softmax-warmup"])["solution"] and not nbg(by_id["softmax-warmup"])["grade"]
+    assert [nbg(by_id[g])["points"] for g in ("softmax-warmup-visible", "softmax-warmup-hidden")] == [1, 2]
+    assert "softmax: visible tests passed" in "".join(
+        o.get("text", "") for o in by_id["softmax-warmup-visible"].outputs
+    )
+    assert not errors(nb), errors(nb)
+
+    course = tmp_path / "course"
+    released = api.release(course_dir=course, source=built)
+    assert released.leaks == [] and released.notebooks == ["03_softmax"]
+    student_nb = nbformat.read(released.release_dir / "03_softmax.ipynb", as_version=4)
+    stub = next(c for c in student_nb.cells if nbg(c).get("grade_id") == "softmax-warmup")
+    assert "raise NotImplementedError" in stub.source and "np.exp" not in stub.source
+    assert not any("BEGIN HIDDEN" in c.source for c in student_nb.cells)
+
+    solution = by_id["softmax-warmup"].source
+    for student, cell_source in [("ada", solution), ("bob", None)]:
+        sub = nbformat.read(released.release_dir / "03_softmax.ipynb", as_version=4)
+        if cell_source:
+            next(c for c in sub.cells if nbg(c).get("grade_id") == "softmax-warmup").source = cell_source
+        (tmp_path / "class" / student).mkdir(parents=True)
+        nbformat.write(sub, tmp_path / "class" / student / "03_softmax.ipynb")
+    api.collect(course_dir=course, source=tmp_path / "class")
+    result = api.grade(course_dir=course, workers=1)
+    assert {r.student: r.status for r in result.rows} == {"ada": "ok", "bob": "ok"}, result.table()
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "cs231n_lite") as gb:
+        def score(grade_id, student):
+            return float(gb.find_grade(grade_id, "03_softmax", ASSIGNMENT, student).score)
+
+        assert [score(g, "ada") for g in ("softmax-warmup-visible", "softmax-warmup-hidden")] == [1.0, 2.0]
+        assert [score(g, "bob") for g in ("softmax-warmup-visible", "softmax-warmup-hidden")] == [0.0, 0.0]
+        # ada solved only the new TODO: the notebook's own TODOs still score 0 for her
+        assert score("softmax-naive-hidden", "ada") == 0.0
+    rows = {r.student: r for r in result.rows}
+    assert rows["ada"].score == 3.0 and rows["bob"].score == 0.0, result.table()
