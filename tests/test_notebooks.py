@@ -47,6 +47,13 @@ LECTURE_NUMBERS = {
         "[20.0, 9.0, 9.0]",
     ],
     "02_svm": ["numerical 0.55, analytic 1"],
+    # Georgia Tech CS 4644's worked numerical gradient
+    "04_optimization": [
+        "dW[0] = (1.25322 - 1.25347) / 0.0001 = -2.5\n",
+        "dW[1] = (1.25353 - 1.25347) / 0.0001 = 0.6\n",
+        "dW[2] = (1.25347 - 1.25347) / 0.0001 = 0\n",
+        "gradient dW = [-2.5, 0.6, 0, ...]",
+    ],
 }
 HIDDEN_CALL = re.compile(
     r'^from autograder import checks; checks\.check\("(\w+)", (\w+)(?:, cases="(?:visible|hidden)")?\)$'
