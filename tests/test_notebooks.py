@@ -293,7 +293,11 @@ def test_build_maps_roles_to_nbgrader_metadata(tmp_path):
         (m.get("grade"), m.get("solution"), m.get("locked"), m.get("points")) if m else None for _, _, m in got
     ]
     assert [t for t, _, _ in got] == ["markdown", "code", "code", "code", "code", "markdown"]
-    assert [i for _, i, _ in got] == ["c001", "c002", "double", "double-visible", "double-hidden", "q-why"]
+    assert [i for _, i, _ in got][2:] == ["double", "double-visible", "double-hidden", "q-why"]
+    assert all(re.fullmatch(r"c[0-9a-f]{10}", i) for _, i, _ in got[:2])
+    # plain cells' ids digest their content: inserting a cell leaves the other ids alone
+    again = _build_text(tmp_path, GOOD.replace("# %%\nimport numpy", "# %%\nx = 1\n\n# %%\nimport numpy", 1))
+    assert [c.id for c in again.cells if c.id != again.cells[1].id] == [c.id for c in nb.cells]
     assert flags == [None, None, (False, True, False, None), (True, False, True, 1), (True, False, True, 2),
                      (True, True, False, 1)]
     assert nb.cells[5].source == "### BEGIN SOLUTION\nBecause.\n### END SOLUTION"
