@@ -1,4 +1,4 @@
-"""Command line: ``python -m autograder {release,collect,grade,feedback,export,demo} [options]``.
+"""Command line: ``python -m autograder {release,roster,collect,grade,late-policy,feedback,export,demo} [options]``.
 
 Exit codes: 0 success; 1 grading finished but some notebook did not end ``ok`` (see the table); 2 an
 instructor-facing error (the message names the next command to run); 3 bubblewrap missing.
@@ -35,9 +35,35 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--source", help="folder of nbgrader source notebooks (default <repo>/notebooks)")
     r.add_argument("--due", help='due date for late penalties, e.g. "2026-12-01 17:00:00 UTC"')
 
-    c = common(sub.add_parser("collect", help="collect submissions from a folder or an LMS zip"))
-    c.add_argument("--source", required=True, help="folder of <student>/*.ipynb, or an LMS .zip / folder")
-    c.add_argument("--pattern", help="regexp for LMS file names (student_id, file_id, timestamp groups)")
+    ro = common(
+        sub.add_parser(
+            "roster",
+            help="import students (CSV: id, first_name, last_name, email[, lms_user_id]) into the gradebook",
+            description="Import or update students from a CSV file in nbgrader's format (columns id, first_name, "
+            "last_name, email; optional lms_user_id = the Canvas/Moodle user id). Re-importing updates, never "
+            "duplicates. Formgrader then shows names; collect reports students who are not on the roster.",
+        )
+    )
+    ro.add_argument("csv", help="roster CSV file")
+
+    from autograder.collect import LAYOUTS
+
+    layouts = "\n".join(f"  {k:<12} {v.split(': ', 1)[1]}" for k, v in LAYOUTS.items())
+    c = common(
+        sub.add_parser(
+            "collect",
+            help="collect submissions from a folder or an LMS zip (Canvas, Moodle, nbgrader exchange, folders)",
+            description=f"Copy submissions into <course>/submitted/, detecting the layout of --source:\n{layouts}\n"
+            "Timestamps are kept (timestamp.txt; for Canvas/Moodle zips the time of each file in the zip).\n"
+            "Renamed notebooks are matched and reported; students missing from the roster are reported by name.",
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+    )
+    c.add_argument("--source", required=True, help="folder or .zip as downloaded from the LMS")
+    c.add_argument(
+        "--pattern",
+        help="exotic names only: regexp on each file's path with named groups student_id, file_id (and timestamp)",
+    )
 
     g = common(sub.add_parser("grade", help="autograde in parallel sandboxes"))
     g.add_argument("--student", action="append", dest="students", help="only this student (repeatable)")
@@ -84,6 +110,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.verb == "release":
             print(api.release(source=args.source, due=args.due, **common))
+        elif args.verb == "roster":
+            print(api.roster(path=args.csv, course_dir=common["course_dir"], db_url=common["db_url"]))
         elif args.verb == "collect":
             extra = {"pattern": args.pattern} if args.pattern else {}
             print(api.collect(source=args.source, **extra, **common))

@@ -13,7 +13,7 @@ Examples
 --------
 >>> from autograder import api
 >>> sorted(n for n in api.__all__ if not n[0].isupper())
-['collect', 'demo', 'export', 'feedback', 'grade', 'release']
+['collect', 'demo', 'export', 'feedback', 'grade', 'release', 'roster']
 """
 
 from __future__ import annotations
@@ -38,9 +38,12 @@ from autograder.results import (
     GradeRow,
     ReleaseResult,
 )
+from autograder.roster import RosterResult
+from autograder.roster import import_roster as roster
 
 __all__ = [
     "release",
+    "roster",
     "collect",
     "grade",
     "feedback",
@@ -49,6 +52,7 @@ __all__ = [
     "GradeOptions",
     "AutograderError",
     "ReleaseResult",
+    "RosterResult",
     "CollectResult",
     "GradeResult",
     "GradeRow",

@@ -70,11 +70,33 @@ class CollectResult:
     students: list[str]
     timestamps: dict[str, str | None]
     skipped: list[str] = field(default_factory=list)
+    layout: str = ""
+    renamed: list[str] = field(default_factory=list)  # "<student>: <file as submitted> -> <notebook>.ipynb"
+    unknown: list[str] = field(default_factory=list)  # students not on the roster, by name
+    no_roster: bool = False  # the gradebook has no roster yet
+    lms_late: list[str] = field(default_factory=list)  # students the LMS marked late (Canvas's `late`)
+    missing: dict[str, list[str]] = field(default_factory=dict)  # student -> notebooks not handed in
 
     def __str__(self) -> str:
-        lines = [f"collected {len(self.students)} submissions of {self.assignment!r}"]
-        lines += [f"  {s:<24} {self.timestamps.get(s) or '(no timestamp)'}" for s in self.students]
+        how = f" ({self.layout} layout)" if self.layout else ""
+        lines = [f"collected {len(self.students)} submissions of {self.assignment!r}{how}"]
+        for s in self.students:
+            marks = []
+            if s in self.lms_late:
+                marks.append("LMS: late")
+            if self.missing.get(s):
+                marks.append("missing " + ", ".join(self.missing[s]))
+            extra = f"  [{'; '.join(marks)}]" if marks else ""
+            lines.append(f"  {s:<24} {self.timestamps.get(s) or '(no timestamp)'}{extra}")
+        lines += [f"  renamed: {r}" for r in self.renamed]
         lines += [f"  skipped: {s}" for s in self.skipped]
+        if self.unknown:
+            lines.append(
+                f"  NOT ON THE ROSTER ({len(self.unknown)}): " + "; ".join(self.unknown)
+                + " -- add them to the roster CSV and run `python -m autograder roster FILE.csv`"
+            )
+        elif self.no_roster:
+            lines.append("  no roster imported yet: `python -m autograder roster FILE.csv` gives Formgrader names")
         return "\n".join(lines)
 
 
