@@ -75,11 +75,51 @@ def build_parser() -> argparse.ArgumentParser:
     )
     g.add_argument("--allow-unsandboxed", action="store_true", help="grade without bwrap (TRUSTED code only)")
 
-    f = common(sub.add_parser("feedback", help="per-student feedback HTML (hidden tests hidden)"))
-    f.add_argument("--student", action="append", dest="students")
+    lp = common(
+        sub.add_parser(
+            "late-policy",
+            help="set the course's late penalty (nbgrader late-penalty plugin), e.g. --per-day 10 --cap 50",
+            description="Write the late policy into the course's nbgrader_config.py "
+            "(c.AssignLatePenalties.plugin_class = autograder.late.LatePolicy). grade applies it from the collected "
+            "timestamps and the due date; feedback and export re-apply it once written answers are graded. "
+            "Days are started days (1 minute late = 1 day). With no option: no penalty.",
+        )
+    )
+    lp.add_argument(
+        "--per-day", type=float, default=0.0, help="percent of the score per started day late (e.g. 10)"
+    )
+    lp.add_argument("--cap", type=float, default=100.0, help="at most this percent in total (default 100)")
+    lp.add_argument("--zero-after-days", type=float, default=0.0, help="more than N days late scores zero")
+    lp.add_argument(
+        "--grace-minutes", type=float, default=0.0, help="minutes after the due date that are not late"
+    )
+    lp.add_argument("--due", help='assignment due date, e.g. "2026-12-01 17:00:00 UTC"')
 
-    e = common(sub.add_parser("export", help="grades CSV + per-question stats + histogram"))
+    f = common(
+        sub.add_parser(
+            "feedback",
+            help="per-student feedback HTML (hidden tests hidden, written answers 'awaiting a TA' until graded)",
+        )
+    )
+    f.add_argument("--student", action="append", dest="students", help="only this student (repeatable)")
+
+    e = common(
+        sub.add_parser(
+            "export",
+            help="grades.csv, question_scores.csv, questions.csv, histogram.png; --format canvas adds canvas.csv",
+            description="Export grades from the gradebook. csv (default): grades.csv (one row per student, with the "
+            "autograded / written / pending split and the late penalty), question_scores.csv (student x grade "
+            "cell), questions.csv (statistics per grade cell), histogram.png. canvas: also canvas.csv, Canvas's "
+            "gradebook import format (Student, ID, SIS User ID, SIS Login ID, Section, one assignment column, "
+            "points); students whose written answers are still pending get an empty cell.",
+        )
+    )
     e.add_argument("--out-dir", help="output folder (default <course>/export)")
+    e.add_argument("--format", choices=("csv", "canvas"), default="csv", help="csv (default) or canvas")
+    e.add_argument(
+        "--canvas-column",
+        help='Canvas assignment column, e.g. "Linear classifiers (12345)" (default: assignment id)',
+    )
 
     d = common(
         sub.add_parser("demo", help="release, sample class, grade, feedback, export (offline)"), course=False
@@ -133,8 +173,23 @@ def main(argv: list[str] | None = None) -> int:
             return 0 if all(r.status == "ok" for r in res.rows) else 1
         elif args.verb == "feedback":
             print(api.feedback(students=args.students, **common))
+        elif args.verb == "late-policy":
+            print(
+                api.late_policy(
+                    per_day=args.per_day / 100.0,
+                    max_fraction=args.cap / 100.0,
+                    zero_after_days=args.zero_after_days,
+                    grace_minutes=args.grace_minutes,
+                    due=args.due,
+                    **common,
+                )
+            )
         elif args.verb == "export":
-            print(api.export(out_dir=args.out_dir, **common))
+            print(
+                api.export(
+                    out_dir=args.out_dir, format=args.format, canvas_column=args.canvas_column, **common
+                )
+            )
         elif args.verb == "demo":
             api.demo(workdir=args.workdir, workers=args.workers, allow_unsandboxed=args.allow_unsandboxed)
     except SandboxUnavailable as exc:

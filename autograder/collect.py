@@ -267,7 +267,12 @@ def _wrappers(folder: Path) -> list[Path]:
     chain = [folder]
     while True:
         kids = [k for k in chain[-1].iterdir() if k.name not in SKIP_PARTS and not k.name.startswith(".")]
-        if len(kids) != 1 or not kids[0].is_dir() or MOODLE.match(kids[0].name) or EXCHANGE.match(kids[0].name):
+        if (
+            len(kids) != 1
+            or not kids[0].is_dir()
+            or MOODLE.match(kids[0].name)
+            or EXCHANGE.match(kids[0].name)
+        ):
             return chain
         chain.append(kids[0])
 
@@ -403,7 +408,9 @@ def collect(
             shutil.copytree(src, work, ignore=shutil.ignore_patterns(*SKIP_PARTS), symlinks=False)
         _nested_zips(work)
         layout, root = None, work
-        for cand in reversed(_wrappers(work)):  # innermost first: `submissions/<files>` vs `<one student>/<files>`
+        for cand in reversed(
+            _wrappers(work)
+        ):  # innermost first: `submissions/<files>` vs `<one student>/<files>`
             layout = detect_layout(cand, assignment=assignment, pattern=pattern)
             if layout is not None:
                 root = cand
@@ -482,7 +489,9 @@ def _parse(root: Path, layout: str, pattern, assignment: str, notebooks: list[st
             continue
         nb, how = match_notebook(info["file_id"], notebooks)
         if nb is None:
-            skipped.append(f"{rel}: {info['file_id']!r} is not a notebook of {assignment} ({', '.join(notebooks)})")
+            skipped.append(
+                f"{rel}: {info['file_id']!r} is not a notebook of {assignment} ({', '.join(notebooks)})"
+            )
             continue
         sid = info["student_id"]
         ts = info.get("timestamp")
@@ -548,7 +557,11 @@ def _choose(items: list[_Item]) -> tuple[dict[tuple[str, str], _Item], list[str]
         if old is None:
             chosen[key] = it
             continue
-        newer = (it.attempt, it.timestamp or "", it.how == "exact") > (old.attempt, old.timestamp or "", old.how == "exact")
+        newer = (it.attempt, it.timestamp or "", it.how == "exact") > (
+            old.attempt,
+            old.timestamp or "",
+            old.how == "exact",
+        )
         win, lose = (it, old) if newer else (old, it)
         chosen[key] = win
         superseded.append(f"{lose.student}: {lose.original} superseded by {win.original}")

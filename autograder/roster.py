@@ -186,9 +186,7 @@ def roster(db_url: str) -> list:
         out = [s for s in gb.students if s.first_name or s.last_name or s.email]
         for s in out:  # detach plain values before the session closes
             _ = (s.id, s.first_name, s.last_name, s.email, s.lms_user_id)
-        return [
-            _Student(s.id, s.first_name, s.last_name, s.email, s.lms_user_id) for s in out
-        ]
+        return [_Student(s.id, s.first_name, s.last_name, s.email, s.lms_user_id) for s in out]
 
 
 @dataclass(frozen=True)

@@ -79,7 +79,12 @@ def folders_zip(path: Path, hand_ins: dict[str, HandIn], *, top: str = "class") 
         for student, h in hand_ins.items():
             for fname, src in h.files.items():
                 _entry(zf, f"{top}/{student}/{fname}", src.read_bytes(), h.when)
-            _entry(zf, f"{top}/{student}/timestamp.txt", h.when.strftime("%Y-%m-%d %H:%M:%S UTC").encode(), h.when)
+            _entry(
+                zf,
+                f"{top}/{student}/timestamp.txt",
+                h.when.strftime("%Y-%m-%d %H:%M:%S UTC").encode(),
+                h.when,
+            )
     return path
 
 

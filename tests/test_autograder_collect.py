@@ -50,8 +50,15 @@ def test_collect_canvas_zip_late_marker_resubmission_renamed_and_unknown(course,
     course, klass = course
     hand_ins = {
         "bob": lms.HandIn(
-            {"tiny_a.ipynb": _nb(klass, "tiny_b"), "tiny_a-1.ipynb": _nb(klass), "tiny_B (1).ipynb": _nb(klass, "tiny_b")},
-            when=lms.ONE_HOUR_LATE, name="Charles Babbage", lms_id="1001", late=True,
+            {
+                "tiny_a.ipynb": _nb(klass, "tiny_b"),
+                "tiny_a-1.ipynb": _nb(klass),
+                "tiny_B (1).ipynb": _nb(klass, "tiny_b"),
+            },
+            when=lms.ONE_HOUR_LATE,
+            name="Charles Babbage",
+            lms_id="1001",
+            late=True,
         ),
         "ada": lms.HandIn({"tiny_a.ipynb": _nb(klass)}, when=lms.ON_TIME, name="Ada Lovelace", lms_id="1002"),
         "zed": lms.HandIn({"tiny_a.ipynb": _nb(klass)}, when=lms.ON_TIME, name="Konrad Zuse", lms_id="1003"),
@@ -63,10 +70,17 @@ def test_collect_canvas_zip_late_marker_resubmission_renamed_and_unknown(course,
     assert res.students == ["1003", "ada", "bob"]
     assert res.unknown == ["zusekonrad (collected as 1003)"]
     assert res.lms_late == ["bob"]
-    assert res.timestamps["bob"] == "2026-12-01 18:00:00 UTC" and res.timestamps["ada"] == "2026-12-01 16:00:00 UTC"
+    assert (
+        res.timestamps["bob"] == "2026-12-01 18:00:00 UTC"
+        and res.timestamps["ada"] == "2026-12-01 16:00:00 UTC"
+    )
     assert "bob: tiny_B (1).ipynb -> tiny_b.ipynb" in res.renamed
-    assert any("bob: tiny_a.ipynb superseded by tiny_a.ipynb" in s for s in res.skipped)  # the -1 resubmission wins
-    assert (course / "submitted" / "bob" / h.ASSIGNMENT / "tiny_a.ipynb").read_bytes() == _nb(klass).read_bytes()
+    assert any(
+        "bob: tiny_a.ipynb superseded by tiny_a.ipynb" in s for s in res.skipped
+    )  # the -1 resubmission wins
+    assert (course / "submitted" / "bob" / h.ASSIGNMENT / "tiny_a.ipynb").read_bytes() == _nb(
+        klass
+    ).read_bytes()
     assert res.missing == {"1003": ["tiny_b"], "ada": ["tiny_b"]}
     assert "NOT ON THE ROSTER (1): zusekonrad" in str(res)
 
@@ -76,7 +90,9 @@ def test_collect_moodle_zip_matches_names_and_keeps_entry_time(course, tmp_path)
     hand_ins = {
         "cyd": lms.HandIn(
             {"tiny_a.ipynb": _nb(klass), "Tiny_B.ipynb": _nb(klass, "tiny_b")},
-            when=lms.THREE_DAYS_LATE, name="Marie Curie", lms_id="77",
+            when=lms.THREE_DAYS_LATE,
+            name="Marie Curie",
+            lms_id="77",
         ),
         "x": lms.HandIn({"tiny_a.ipynb": _nb(klass)}, name="Émilie du Châtelet", lms_id="78"),
     }
@@ -96,11 +112,15 @@ def test_collect_nbgrader_exchange_takes_the_latest(course, tmp_path):
         lms.HandIn({"tiny_a.ipynb": _nb(klass, "tiny_b")}, when=lms.ON_TIME - lms.dt.timedelta(days=1)),
         lms.HandIn({"tiny_a.ipynb": _nb(klass), "tiny_b.ipynb": _nb(klass, "tiny_b")}, when=lms.ON_TIME),
     ]
-    root = lms.exchange_dir(tmp_path / "exchange", {"dee": versions}, course="cs231n_lite", assignment=h.ASSIGNMENT)
+    root = lms.exchange_dir(
+        tmp_path / "exchange", {"dee": versions}, course="cs231n_lite", assignment=h.ASSIGNMENT
+    )
     res = api.collect(course_dir=course, source=root)
     assert res.layout == "exchange" and res.students == ["dee"]
     assert res.timestamps["dee"] == "2026-12-01 16:00:00 UTC"
-    assert (course / "submitted" / "dee" / h.ASSIGNMENT / "tiny_a.ipynb").read_bytes() == _nb(klass).read_bytes()
+    assert (course / "submitted" / "dee" / h.ASSIGNMENT / "tiny_a.ipynb").read_bytes() == _nb(
+        klass
+    ).read_bytes()
 
 
 def test_collect_folders_zip_and_zip_collect_names(course, tmp_path):
@@ -110,12 +130,20 @@ def test_collect_folders_zip_and_zip_collect_names(course, tmp_path):
         course_dir=course,
         source=lms.folders_zip(tmp_path / "f.zip", {"ada": lms.HandIn(both, when=lms.ON_TIME)}),
     )
-    assert (res.layout, res.students, res.timestamps) == ("folders", ["ada"], {"ada": "2026-12-01 16:00:00 UTC"})
+    assert (res.layout, res.students, res.timestamps) == (
+        "folders",
+        ["ada"],
+        {"ada": "2026-12-01 16:00:00 UTC"},
+    )
     res = api.collect(
         course_dir=course,
         source=lms.zip_collect_zip(tmp_path / "z.zip", {"eve": lms.HandIn(both, when=lms.ONE_HOUR_LATE)}),
     )
-    assert (res.layout, res.students, res.timestamps) == ("zip_collect", ["eve"], {"eve": "2026-12-01 18:00:00 UTC"})
+    assert (res.layout, res.students, res.timestamps) == (
+        "zip_collect",
+        ["eve"],
+        {"eve": "2026-12-01 18:00:00 UTC"},
+    )
     assert _submitted(course, "eve") == ["timestamp.txt", "tiny_a.ipynb", "tiny_b.ipynb"]
 
 
@@ -172,7 +200,9 @@ def test_collect_before_release_names_the_release_command(tmp_path):
     ],
 )
 def test_match_notebook(name, expected):
-    assert match_notebook(name, ["01_scores_and_losses", "02_svm", "03_softmax", "04_optimization"]) == expected
+    assert (
+        match_notebook(name, ["01_scores_and_losses", "02_svm", "03_softmax", "04_optimization"]) == expected
+    )
 
 
 def test_detect_layout_on_plain_folders(tmp_path):

@@ -25,7 +25,9 @@ def test_import_then_reimport_updates_without_duplicates(tmp_path):
     assert _students(course)["bob"] == ("Charles", "Babbage", "bob@uni.example", "1001")
     # second file: Ada's e-mail changes, columns in another order and case, a new student, Bob absent
     csv2 = tmp_path / "r2.csv"
-    csv2.write_text("Email,ID,Last_Name,First_Name\nada@new.example,ada,Lovelace,Ada\nfay@x.example,fay,Fay,F\n")
+    csv2.write_text(
+        "Email,ID,Last_Name,First_Name\nada@new.example,ada,Lovelace,Ada\nfay@x.example,fay,Fay,F\n"
+    )
     res = api.roster(course_dir=course, path=csv2)
     assert (res.added, res.updated, res.unchanged, res.total) == (["fay"], ["ada"], [], 6)
     st = _students(course)
@@ -43,8 +45,14 @@ def test_a_bad_file_writes_nothing_and_lists_every_problem(tmp_path):
     with pytest.raises(api.AutograderError) as err:
         api.roster(course_dir=course, path=bad)
     msg = str(err.value)
-    for part in ("line 3: empty id", "line 4: id 'ok1' already on line 2", "line 5: id 'bad/id'",
-                 "line 6: email 'not-an-email'", "nothing was written", "python -m autograder roster"):
+    for part in (
+        "line 3: empty id",
+        "line 4: id 'ok1' already on line 2",
+        "line 5: id 'bad/id'",
+        "line 6: email 'not-an-email'",
+        "nothing was written",
+        "python -m autograder roster",
+    ):
         assert part in msg, part
     assert _students(course) == {}
 
