@@ -544,14 +544,15 @@ def normalize_features(X_train, *others, bias=True):
         raise ValueError(
             f"X_train needs at least 2 rows to estimate a standard deviation; got {arrays[0].shape[0]}."
         )
-    train64 = arrays[0].astype(np.float64)
-    mean = train64.mean(axis=0)
-    std = train64.std(axis=0)
+    mean = arrays[0].mean(axis=0, dtype=np.float64)
+    std = arrays[0].std(axis=0, dtype=np.float64)
     std[std < 1e-12 * max(1.0, float(np.abs(mean).max()))] = 1.0
+    mean32, scale32 = mean.astype(np.float32), (1.0 / std).astype(np.float32)
     out = []
     for X in arrays:
         Z = np.empty((X.shape[0], X.shape[1] + int(bias)), dtype=np.float32)
-        Z[:, : X.shape[1]] = (X - mean) / std
+        np.subtract(X, mean32, out=Z[:, : X.shape[1]], casting="unsafe")
+        Z[:, : X.shape[1]] *= scale32
         if bias:
             Z[:, -1] = 1.0
         out.append(Z)
