@@ -36,13 +36,14 @@ AssertionError: color_histogram_hsv returned the wrong histogram on case 'the 2x
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from cs231n_lite.reference.features import color_histogram_hsv as _reference
 
-__all__ = ["NAME", "Case", "build_cases", "judge", "check"]
+__all__ = ["NAME", "Case", "build_cases", "judge", "check", "run"]
 
 NAME = "color_histogram_hsv"
 KINDS = ("visible", "hidden")
@@ -105,8 +106,8 @@ def _away_from_edges(images, nbin, xmin, xmax):
     return out
 
 
-def _random_images(seed, n, h, w, *, saturated=False):
-    rng = np.random.default_rng(seed)
+def _random_images(rng, n, h, w, *, saturated=False):
+    """uint8 images of shape (n, h, w, 3) from generator ``rng``: random colours, 10 % grey pixels."""
     images = rng.integers(0, 256, size=(n, h, w, 3), dtype=np.uint8)
     grey = rng.random((n, h, w)) < 0.1
     images[grey] = images[grey][:, :1]
@@ -115,8 +116,22 @@ def _random_images(seed, n, h, w, *, saturated=False):
     return images
 
 
-def build_cases(kind="hidden"):
-    """The cases of one kind, with their expected answers (fixed seeds).
+def _fixed_rng(*parts):
+    """The default generator of the cases: seeded by the case's name (public, reproducible)."""
+    key = "|".join(str(p) for p in (NAME, *parts)).encode()
+    return np.random.default_rng(int.from_bytes(hashlib.sha256(key).digest()[:8], "big"))
+
+
+def build_cases(kind="hidden", *, rng=None):
+    """The cases of one kind, with their expected answers.
+
+    Parameters
+    ----------
+    kind : {"visible", "hidden"}
+    rng : callable or None, keyword-only
+        ``rng(*parts) -> numpy.random.Generator`` for the hidden inputs (a judge passes one seeded by the
+        course's secret); None: generators seeded from the case names (reproducible). The visible cases
+        never use it.
 
     Examples
     --------
@@ -130,18 +145,30 @@ def build_cases(kind="hidden"):
     if kind == "visible":
         specs = [
             ("the 2x3 image of the visible test", VISIBLE_IMAGE[None], {}),
-            ("a batch of 5 random 8x8 images", _random_images(1, 5, 8, 8), {}),
+            ("a batch of 5 random 8x8 images", _random_images(_fixed_rng("visible", 1), 5, 8, 8), {}),
         ]
     else:
-        rand01 = _random_images(7, 4, 6, 6).astype(np.float64) / 255.0
+        r = rng or _fixed_rng
         specs = [
-            ("20 random 32x32 images", _random_images(2, 20, 32, 32), {}),
-            ("nbin=7", _random_images(3, 6, 10, 10), {"nbin": 7}),
-            ("normalized=False, nbin=12 (pixel counts)", _random_images(4, 5, 9, 9), {"nbin": 12, "normalized": False}),
-            ("xmin=40 (hues below 40 are not counted)", _random_images(5, 5, 8, 8), {"xmin": 40}),
-            ("float images in [0, 1] with xmax=1.0", rand01, {"xmax": 1.0}),
-            ("one 5x9 float64 image", _random_images(8, 1, 5, 9).astype(np.float64), {"nbin": 5}),
-            ("saturated colours (ties between channels)", _random_images(9, 4, 8, 8, saturated=True), {"nbin": 5}),
+            ("20 random 32x32 images", _random_images(r("hidden", 1), 20, 32, 32), {}),
+            ("nbin=7", _random_images(r("hidden", 2), 6, 10, 10), {"nbin": 7}),
+            (
+                "normalized=False, nbin=12 (pixel counts)",
+                _random_images(r("hidden", 3), 5, 9, 9),
+                {"nbin": 12, "normalized": False},
+            ),
+            ("xmin=40 (hues below 40 are not counted)", _random_images(r("hidden", 4), 5, 8, 8), {"xmin": 40}),
+            (
+                "float images in [0, 1] with xmax=1.0",
+                _random_images(r("hidden", 5), 4, 6, 6).astype(np.float64) / 255.0,
+                {"xmax": 1.0},
+            ),
+            ("one 5x9 float64 image", _random_images(r("hidden", 6), 1, 5, 9).astype(np.float64), {"nbin": 5}),
+            (
+                "saturated colours (ties between channels)",
+                _random_images(r("hidden", 7), 4, 8, 8, saturated=True),
+                {"nbin": 5},
+            ),
         ]
     cases = []
     for where, images, options in specs:
@@ -317,3 +344,22 @@ def check(func, *, cases="hidden"):
         message = judge(case, returned)
         if message is not None:
             raise AssertionError(message)
+
+
+def run(ctx):
+    """The registry entry for the trusted judge of :mod:`autograder.checks` (``_CHECKS[NAME] = run``).
+
+    ``ctx`` is the judge's per-check context: ``ctx.cases`` ("visible" / "hidden"), ``ctx.rng(*parts)`` (a
+    generator seeded by the course secret for hidden cases) and ``ctx.invoke(where, args, kwargs, *,
+    unchanged)`` (calls the student's function wherever it runs and returns its outcome, raising the
+    judge's failure for exceptions, timeouts and modified inputs).  A wrong answer raises the judge's
+    ``Fail`` with :func:`judge`'s message.
+    """
+    from autograder.checks import Fail
+
+    rng = ctx.rng if ctx.cases == "hidden" else None
+    for case in build_cases(ctx.cases, rng=rng):
+        out = ctx.invoke(f"case '{case.where}'", [case.images], dict(case.options), unchanged=[(0, "images")])
+        message = judge(case, out.value)
+        if message is not None:
+            raise Fail(message)

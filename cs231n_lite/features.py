@@ -365,7 +365,7 @@ def extract_features(
     cache=None,
     data_dir=None,
     cache_dir=None,
-    progress=True,
+    progress=None,
 ):
     """Compute the features of all images, side by side: float32 array of shape (N, F).
 
@@ -398,8 +398,8 @@ def extract_features(
         Use the disk cache; None: yes, except in grading mode.
     data_dir, cache_dir : path or None, keyword-only
         ``cache_dir`` overrides the default ``<data_dir>/.cache/features``.
-    progress : bool, keyword-only
-        Show a tqdm progress bar.
+    progress : bool or None, keyword-only
+        Show a tqdm progress bar (a widget in JupyterLab, text elsewhere); None: yes, except in grading mode.
 
     Returns
     -------
@@ -438,6 +438,7 @@ def extract_features(
         raise ValueError(f"chunk_size must be an integer >= 1; got chunk_size={chunk_size!r}.")
     N = images.shape[0]
     use_cache = (not _grading()) if cache is None else bool(cache)
+    progress = (not _grading()) if progress is None else bool(progress)
 
     path = key = None
     if use_cache:
