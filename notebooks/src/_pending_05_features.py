@@ -209,6 +209,7 @@ print(f"features: train {F_train.shape}, val {F_val.shape}, test {F_test.shape} 
 # and a constant 1 is appended as the bias column.
 
 # %%
+require(color_histogram_hsv)
 F_train_n, F_val_n, F_test_n = features.normalize_features(F_train, F_val, F_test)
 print(f"normalized train features: mean of the column means {F_train_n[:, :-1].mean():+.3f}, "
       f"mean std {F_train_n[:, :-1].std(axis=0).mean():.3f}; bias column {F_train_n[0, -1]:.0f}")
@@ -223,7 +224,7 @@ print(f"validation column means range over [{F_val_n[:, :-1].mean(axis=0).min():
 # learning rates are about 10,000 times larger than on raw pixels (values up to ±130).
 
 # %%
-require(svm_loss_vectorized)
+require(svm_loss_vectorized, color_histogram_hsv)
 iters = S.pick(full=1500, synthetic=500, grading=30)
 t0 = time.perf_counter()
 feature_search = lr_reg_search(LinearSVM, F_train_n, y_train, F_val_n, y_val, loss_fn=svm_loss_vectorized,
@@ -243,6 +244,7 @@ print(f"features: best validation accuracy {best['val_acc']:.3f} "
 
 # %%
 require(svm_loss_vectorized)
+iters = S.pick(full=1500, synthetic=500, grading=30)
 pixels = S.load_data()
 assert (pixels["y_val"] == y_val).all()  # the same validation images
 t0 = time.perf_counter()
@@ -255,7 +257,7 @@ pixel_val = pixel_search.best["val_acc"]
 print(f"raw pixels: best validation accuracy {pixel_val:.3f}; {t_pixels:.1f} s")
 
 # %%
-require(svm_loss_vectorized)
+require(svm_loss_vectorized, color_histogram_hsv)
 feature_model, pixel_model = feature_search.best_model, pixel_search.best_model
 feature_test = float(np.mean(feature_model.predict(F_test_n) == y_test))
 pixel_test = float(np.mean(pixel_model.predict(pixels["X_test"]) == pixels["y_test"]))
@@ -267,15 +269,16 @@ S.save_result("features", {"val_accuracy": best["val_acc"], "test_accuracy": fea
                            "pixels_val_accuracy": pixel_val})
 
 # %% [markdown]
-# On the real CIFAR-10 (49,000 training images) this gives about 0.54 validation accuracy with features
-# against about 0.39 with pixels (`bench/bench_features.py` measures both in one run). On the small
-# synthetic stand-in used by CI and grading the numbers mean little: its classes differ by colour
-# templates, which raw pixels capture well.
+# On the real CIFAR-10 (49,000 training images) the features reach about 0.54 validation accuracy against
+# about 0.39 for pixels, and their search runs several times faster (`bench/bench_features.py` measures
+# both in one run). On the small synthetic stand-in that CI and grading use it is the other way round,
+# which is instructive too: each synthetic class is a colour pattern at almost the same place in every
+# image — exactly what a pixel template matches, and exactly what the two histograms throw away.
 #
 # Which feature does the work? The same search on each block of columns alone:
 
 # %%
-require(svm_loss_vectorized)
+require(svm_loss_vectorized, color_histogram_hsv)
 n_hog = features.hog_features(X_train[:1]).shape[1]
 blocks = {"HOG only": np.r_[0:n_hog, -1], "hue only": np.r_[n_hog:F_train_n.shape[1]]}
 for name, cols in blocks.items():
