@@ -54,6 +54,8 @@ __all__ = [
 CACHE_VERSION = 1
 #: images whose features are recomputed on every cache hit, to catch a stale or tampered entry
 _SPOT_CHECK = 8
+#: the feature cache folder is pruned (least recently used files first) to stay under this size
+CACHE_LIMIT_BYTES = 512 << 20
 
 
 class FeatureCacheWarning(UserWarning):
@@ -340,6 +342,39 @@ def _write_cache(path: Path, key: str, feats: np.ndarray, names: str) -> None:
     finally:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+    _prune(path.parent, keep=path)
+
+
+def _prune(folder: Path, *, keep: Path) -> None:
+    """Delete the least recently used cache files until the folder holds at most CACHE_LIMIT_BYTES.
+
+    Every edit of a feature function makes a new entry (about 65 MB for the 49,000 training images), so
+    without this the folder would grow with each attempt.  ``keep`` (the file just written) always stays.
+    """
+    with contextlib.suppress(OSError):
+        entries = []
+        for p in folder.glob("features-*.npz"):
+            st = p.stat()
+            entries.append((st.st_mtime, st.st_size, p))
+        total = sum(size for _, size, _ in entries)
+        for _, size, p in sorted(entries, key=lambda e: e[0]):
+            if total <= CACHE_LIMIT_BYTES:
+                break
+            if p != keep:
+                with contextlib.suppress(OSError):
+                    p.unlink()
+                    total -= size
+
+
+def _picklable(feature_fns) -> str | None:
+    """None if the functions can be sent to worker processes, else the reason (then we compute here)."""
+    import cloudpickle  # what joblib uses to send functions to its workers
+
+    try:
+        cloudpickle.dumps(feature_fns)
+    except Exception as exc:  # any pickling failure means: no workers
+        return f"{type(exc).__name__}: {exc}"
+    return None
 
 
 def _resolve_jobs(n_jobs, num_chunks: int) -> int:
@@ -450,6 +485,8 @@ def extract_features(
             k = min(N, _SPOT_CHECK)
             fresh = _compute(images[:k], feature_fns)
             if fresh.shape == (k, feats.shape[1]) and np.allclose(fresh, feats[:k], rtol=1e-5, atol=1e-6):
+                with contextlib.suppress(OSError):
+                    os.utime(path)  # recently used: pruned last
                 if progress:
                     from tqdm.auto import tqdm
 
@@ -464,6 +501,16 @@ def extract_features(
 
     starts = range(0, N, int(chunk_size))
     jobs = _resolve_jobs(n_jobs, len(starts))
+    if jobs > 1:
+        why = _picklable(feature_fns)
+        if why is not None:
+            warnings.warn(
+                f"the feature functions cannot be sent to worker processes ({why}); computing them in this "
+                "process instead (slower). Define them at the top level of the notebook or a module.",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+            jobs = 1
     bar = None
     if progress:
         from tqdm.auto import tqdm

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import colorsys
 import functools
+import os
+import threading
 import warnings
 
 import numpy as np
@@ -359,3 +361,33 @@ def test_load_images_matches_get_cifar10_data(synthetic_data_dir):
         features.load_cifar10_images(10**6, 0, 0, data_dir=synthetic_data_dir)
     with pytest.raises(ValueError, match="num_training must be an integer >= 1"):
         features.load_cifar10_images(0, data_dir=synthetic_data_dir)
+
+
+def test_cache_folder_is_pruned_least_recently_used_first(tmp_path, monkeypatch):
+    images = _random_images(seed=13, n=40, size=8)
+    fns = [functools.partial(color_histogram_hsv, nbin=n) for n in (3, 4, 5)]
+    paths = []
+    for k, fn in enumerate(fns[:2]):
+        extract_features(images, [fn], cache=True, cache_dir=tmp_path, progress=False)
+        (new,) = set(tmp_path.glob("features-*.npz")) - set(paths)
+        os.utime(new, (1000 + k, 1000 + k))  # the first is the oldest
+        paths.append(new)
+    extract_features(images, [fns[0]], cache=True, cache_dir=tmp_path, progress=False)  # a hit: now the newest
+    size = paths[0].stat().st_size
+    monkeypatch.setattr(features, "CACHE_LIMIT_BYTES", 2 * size + size // 2)  # room for two files
+    extract_features(images, [fns[2]], cache=True, cache_dir=tmp_path, progress=False)
+    left = set(tmp_path.glob("features-*.npz"))
+    assert len(left) == 2 and paths[0] in left and paths[1] not in left
+
+
+def test_unpicklable_functions_fall_back_to_this_process():
+    images = _random_images(seed=14, n=20, size=8)
+    lock = threading.Lock()
+
+    def uses_a_lock(batch):  # a lock cannot be pickled: no worker processes
+        with lock:
+            return batch.reshape(len(batch), -1)[:, :2].astype(float)
+
+    with pytest.warns(RuntimeWarning, match="cannot be sent to worker processes"):
+        F = extract_features(images, [uses_a_lock], chunk_size=5, n_jobs=2, cache=False, progress=False)
+    np.testing.assert_array_equal(F, images.reshape(20, -1)[:, :2])
