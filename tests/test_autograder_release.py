@@ -152,3 +152,36 @@ def test_bundle_runs_without_the_reference_in_a_clean_environment(released):
     assert lines[0] == str(rel.bundle_dir / "cs231n_lite" / "__init__.py")
     assert lines[1] == "no reference"
     assert lines[2].startswith("MissingReferenceError") and "loss_fn=" in lines[2]
+
+
+def test_the_makefile_pth_line_puts_the_checkout_on_sys_path_but_the_bundle_still_wins(released, repo_root, tmp_path):
+    """``make venv`` writes ``<site-packages>/cs231n_lite_checkout.pth`` holding the checkout's path (no editable
+    install). Site processing of that line (``site.addsitedir``) makes the repo importable from anywhere, while a
+    notebook run from the bundle's folder still imports the bundle's own ``cs231n_lite`` (no reference)."""
+    import re
+    import subprocess
+    import sys
+
+    rel, _ = released
+    make = (repo_root / "Makefile").read_text()
+    assert "editable_mode" not in make and "pip install -q --no-deps -e" not in make
+    assert re.search(r'"cs231n_lite_checkout\.pth"\)\.write_text\("\$\(CURDIR\)\\n"\)', make), "Makefile .pth line"
+    site_dir = tmp_path / "site"
+    site_dir.mkdir()
+    (site_dir / "cs231n_lite_checkout.pth").write_text(f"{repo_root}\n")
+    code = (
+        "import site, sys\n"
+        f"site.addsitedir({str(site_dir)!r})\n"
+        "import cs231n_lite, importlib.util\n"
+        "print(cs231n_lite.__file__)\n"
+        "print(importlib.util.find_spec('cs231n_lite.reference') is not None)\n"
+    )
+    for cwd, pkg, has_ref in (
+        (rel.bundle_dir, rel.bundle_dir / "cs231n_lite", "False"),
+        (tmp_path, repo_root / "cs231n_lite", "True"),
+    ):
+        out = subprocess.run(
+            [sys.executable, "-S", "-c", code], capture_output=True, text=True, cwd=cwd, env={"PATH": "/usr/bin"}
+        )
+        assert out.returncode == 0, out.stderr
+        assert out.stdout.splitlines() == [str(pkg / "__init__.py"), has_ref], (cwd, out.stdout)
