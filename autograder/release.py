@@ -47,7 +47,8 @@ STUDENT_PACKAGES = {
     "notebook",
     "ipykernel",
     "nbgrader",
-    "scikit-image",
+    "scikit-image",  # notebook 05: HOG
+    "joblib",  # notebook 05: parallel feature extraction
     "ipywidgets",
     "ipympl",
 }
