@@ -262,3 +262,25 @@ def test_a_class_with_one_student_per_layout_and_lateness_case(course, tmp_path)
         assert _submitted(course, student) == ["timestamp.txt", "tiny_a.ipynb", "tiny_b.ipynb"]
     assert late == {"ada": 0.0, "bob": 3600.0, "cyd": 259200.0, "dee": 0.0, "eve": 3600.0}
     assert fraction == {"ada": 0.0, "bob": 0.1, "cyd": 1.0, "dee": 0.0, "eve": 0.1}
+
+
+def test_a_student_who_uploaded_a_zip_of_notebooks_to_canvas(course, tmp_path):
+    import io
+
+    course, klass = course
+    inner = io.BytesIO()
+    with zipfile.ZipFile(inner, "w") as zf:
+        zf.write(_nb(klass), "my work/tiny_a.ipynb")
+        zf.write(_nb(klass, "tiny_b"), "my work/Tiny_B (2).ipynb")
+    z = tmp_path / "submissions.zip"
+    with zipfile.ZipFile(z, "w") as zf:
+        zf.writestr(
+            zipfile.ZipInfo("lovelaceada_1002_9001_my_work.zip", date_time=(2026, 12, 1, 16, 0, 0)),
+            inner.getvalue(),
+        )
+        zf.writestr("curiemarie_1003_9002_tiny_a.ipynb", _nb(klass).read_bytes())
+    res = api.collect(course_dir=course, source=z)
+    assert (res.layout, res.students) == ("canvas", ["ada", "cyd"])
+    assert res.timestamps["ada"] == "2026-12-01 16:00:00 UTC"
+    assert _submitted(course, "ada") == ["timestamp.txt", "tiny_a.ipynb", "tiny_b.ipynb"]
+    assert res.renamed == ["ada: Tiny_B (2).ipynb -> tiny_b.ipynb"]
