@@ -158,7 +158,7 @@ def test_correct_implementations_pass_every_visible_cell(cell_id, sources, dev_d
     [(cell, bug) for cell, (_, _, kind, _) in CELLS.items() for bug, (kinds, _) in BUGS.items() if kind in kinds],
 )
 def test_each_classic_bug_gets_its_own_hint(cell_id, bug, sources, dev_data):
-    hint = BUGS[bug][1]
+    hint, kind = BUGS[bug][1], CELLS[cell_id][2]
     with pytest.raises(AssertionError) as err:
         run_cell(sources[cell_id], cell_id, student_loss(kind, bug), dev_data)
     message = str(err.value)
