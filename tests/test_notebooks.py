@@ -164,7 +164,7 @@ def test_kernel_and_stored_outputs_from_ci_configuration(name):
     nb = load(name)
     assert nb.metadata["kernelspec"]["name"] == "python3"
     banner = "".join(o.get("text", "") for o in nb.cells[1].outputs)
-    assert f"[cs231n-lite] {name}: data = synthetic" in banner and "medium sizes (CI)" in banner, banner
+    assert f"[cs231n-lite] {name}: data = synthetic" in banner and "practice sizes" in banner, banner
     for cell in nb.cells:
         for out in cell.get("outputs", []):
             assert out.get("output_type") != "error", (

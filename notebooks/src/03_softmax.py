@@ -72,19 +72,26 @@ def softmax_loss_naive(W, X, y, reg):
 
 # %% visible id="softmax-naive-visible" points=1
 # Visible tests for softmax_loss_naive.
-# (a) the lecture's cat: X = [[1]] so the single row of W is the score vector
+# (a) the lecture's three images (cat, car, frog; X = identity, so row i of W is example i's scores): P holds
+#     softmax of each row, the loss is the mean of -log P[i, y_i] = 2.7587 and dW = (P - one-hot(y)) / 3.
+#     Checked without and with regularization (reg * np.sum(W * W), gradient 2 * reg * W).
+W_lecture = np.array([[3.2, 5.1, -1.7], [1.3, 4.9, 2.0], [2.2, 2.5, -3.1]])
+P_lecture = np.array([[0.129983, 0.869050, 0.000968], [0.025245, 0.923918, 0.050837], [0.424655, 0.573225, 0.002120]])
+testing.check_loss_grad(softmax_loss_naive, W_lecture, np.eye(3), np.array([0, 1, 2]), expected_loss=2.758655,
+                        expected_dW=(P_lecture - np.eye(3)) / 3, name="softmax_loss_naive(lecture table)")
+# (b) the lecture's cat alone: X = [[1]] so the single row of W is the score vector
 loss, dW = softmax_loss_naive(np.array([[3.2, 5.1, -1.7]]), np.array([[1.0]]), np.array([0]), 0.0)
 testing.assert_close(loss, 2.0404, name="softmax_loss_naive(cat scores) loss", atol=1e-3,
                      hint="-log of the softmax probability of the correct class, natural log.")
 testing.assert_close(dW, [[0.13 - 1, 0.87, 0.0]], name="its dW", atol=0.005,
                      hint="dW[:, j] += (p_j - [j == y_i]) * x_i")
-# (b) zero weights: all classes equally likely, loss = log(10)
+# (c) zero weights: all classes equally likely, loss = log(10)
 loss, dW = softmax_loss_naive(np.zeros((X_dev.shape[1], 10), X_dev.dtype), X_dev, y_dev, 0.0)
 testing.assert_close(loss, np.log(10), name="softmax_loss_naive(W = 0) loss", rtol=1e-5)
 assert dW.shape == (X_dev.shape[1], 10) and dW.dtype == X_dev.dtype, "dW must have W's shape and dtype"
-# (c) huge scores stay finite (max-shift), and the gradient matches a numerical one
-loss, _ = softmax_loss_naive(np.array([[1000.0, 0.0]]), np.array([[1.0]]), np.array([1]), 0.0)
-testing.assert_close(loss, 1000.0, name="softmax_loss_naive with scores [1000, 0]", hint="Subtract the max.")
+# (d) huge scores [1000, 0] stay finite (loss 1000, dW [[1, -1]]), and the gradient matches a numerical one
+testing.check_loss_grad(softmax_loss_naive, np.array([[1000.0, 0.0]]), np.array([[1.0]]), np.array([1]),
+                        expected_loss=1000.0, expected_dW=[[1.0, -1.0]], name="softmax_loss_naive(scores [1000, 0])")
 rng = np.random.default_rng(1)
 W_small, X_small, y_small = rng.standard_normal((5, 4)), rng.standard_normal((7, 5)), rng.integers(4, size=7)
 for reg in [0.0, 0.3]:
@@ -111,11 +118,12 @@ W = 0.0001 * rng.standard_normal((X_dev.shape[1], 10))
 X_dev64 = X_dev.astype(np.float64)
 loss, grad = softmax_loss_naive(W, X_dev64, y_dev, 0.0)
 print(f"loss: {loss:.4f}   -log(0.1) = {-np.log(0.1):.4f}")
+np.random.seed(S.seed)  # grad_check_sparse draws entries from numpy's global RNG: each check tests new ones
 for reg in [0.0, 5e1]:
+    print(f"gradient check, reg = {reg:g}:")
     loss, grad = softmax_loss_naive(W, X_dev64, y_dev, reg)
-    errors = gradient_check.grad_check_sparse(lambda w, reg=reg: softmax_loss_naive(w, X_dev64, y_dev, reg)[0], W, grad,
-                                              num_checks=10, seed=S.seed)
-    print(f"gradient check, reg = {reg:g}: relative errors", " ".join(f"{e:.1e}" for e in errors))
+    errors = gradient_check.grad_check_sparse(lambda w, reg=reg: softmax_loss_naive(w, X_dev64, y_dev, reg)[0], W, grad)
+    print(f"  median relative error {np.median(errors):.1e}")
 
 
 # %% [markdown]
@@ -157,10 +165,17 @@ def softmax_loss_vectorized(W, X, y, reg):
 # %% visible id="softmax-vectorized-visible" points=1
 # Visible tests for softmax_loss_vectorized: it must agree with softmax_loss_naive.
 require(softmax_loss_naive)
+# (a) the lecture's table (loss 2.7587) and huge scores [1000, 0], as for softmax_loss_naive
+W_lecture = np.array([[3.2, 5.1, -1.7], [1.3, 4.9, 2.0], [2.2, 2.5, -3.1]])
+P_lecture = np.array([[0.129983, 0.869050, 0.000968], [0.025245, 0.923918, 0.050837], [0.424655, 0.573225, 0.002120]])
+testing.check_loss_grad(softmax_loss_vectorized, W_lecture, np.eye(3), np.array([0, 1, 2]), expected_loss=2.758655,
+                        expected_dW=(P_lecture - np.eye(3)) / 3, name="softmax_loss_vectorized(lecture table)")
 loss, _ = softmax_loss_vectorized(np.array([[3.2, 5.1, -1.7]]), np.array([[1.0]]), np.array([0]), 0.0)
 testing.assert_close(loss, 2.0404, name="softmax_loss_vectorized(cat scores) loss", atol=1e-3)
-loss, _ = softmax_loss_vectorized(np.array([[1000.0, 0.0]]), np.array([[1.0]]), np.array([1]), 0.0)
-testing.assert_close(loss, 1000.0, name="softmax_loss_vectorized with scores [1000, 0]", hint="Subtract the row max.")
+testing.check_loss_grad(softmax_loss_vectorized, np.array([[1000.0, 0.0]]), np.array([[1.0]]), np.array([1]),
+                        expected_loss=1000.0, expected_dW=[[1.0, -1.0]],
+                        name="softmax_loss_vectorized(scores [1000, 0])")
+# (b) the same loss and dW as your softmax_loss_naive on real data
 rng = np.random.default_rng(2)
 W = 0.0001 * rng.standard_normal((X_dev.shape[1], 10))
 for reg in [0.0, 5e1]:
