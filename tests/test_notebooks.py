@@ -620,3 +620,16 @@ def test_author_adds_a_todo_releases_and_grades_it(tmp_path):
         assert score("softmax-naive-hidden", "ada") == 0.0
     rows = {r.student: r for r in result.rows}
     assert rows["ada"].score == 3.0 and rows["bob"].score == 0.0, result.table()
+
+
+def test_intro_says_how_points_are_earned_and_the_cells_agree(name):
+    """Issue 8 (4): each notebook's intro says how points are earned; the points it states are the cells' points."""
+    import jupytext
+
+    intro = load(name).cells[0].source
+    assert "**How points are earned.**" in intro and "1 for\nthe visible test, 2 for the hidden test" in intro
+    assert "nothing evaluated in your notebook decides a point" in intro and "1 point each" in intro
+    stated = {"visible": 1, "hidden": 2, "answer": 1}
+    cells = jupytext.read(NB_DIR / "src" / f"{name}.py").cells
+    graded = [(c.metadata["title"], c.metadata["points"]) for c in cells if c.metadata.get("title") in stated]
+    assert graded and all(points == stated[role] for role, points in graded), graded
