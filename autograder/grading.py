@@ -227,7 +227,13 @@ def _execute(
             continue  # the last line of a killed run may be cut
         if isinstance(out, dict) and out.get("name"):
             results[out["name"]] = out
-    if res.timed_out:
+    if res.memory_exceeded:  # the sandbox's processes TOGETHER passed the cap: the whole sandbox was killed
+        fallback = {
+            "status": "memory",
+            "error": f"the notebook's processes together used more than {limits.sandbox_memory_bytes >> 20} MiB "
+            f"(whole-sandbox limit, {res.guard}); the sandbox was stopped",
+        }
+    elif res.timed_out:
         fallback = {
             "status": "timeout",
             "error": f"exceeded the wall-clock limit of {limits.wall_seconds:g} s",
