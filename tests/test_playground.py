@@ -5,12 +5,14 @@ from __future__ import annotations
 import doctest
 import math
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from matplotlib.figure import Figure
 
 from cs231n_lite import playground as pg
 from cs231n_lite.playground import (
@@ -243,7 +245,7 @@ def test_display_mode_rules(clean_mode_env):
 def test_grading_is_static_even_when_widget_is_asked(clean_mode_env):
     clean_mode_env.setenv("NBGRADER_EXECUTION", "validate")
     fig = pg.playground(mode="widget")
-    assert type(fig).__name__ == "Figure"
+    assert isinstance(fig, Figure)
 
 
 def test_static_figure_content():
@@ -271,31 +273,38 @@ def test_static_figure_content():
     assert f"total loss {r.loss:.4f}" in ax.get_title()
 
 
+def _student_bundle_copy(tmp_path: Path) -> Path:
+    """cs231n_lite as the released student bundle ships it: without reference/."""
+    root = tmp_path / "bundle"
+    shutil.copytree(
+        REPO / "cs231n_lite", root / "cs231n_lite", ignore=shutil.ignore_patterns("reference", "__pycache__")
+    )
+    return root
+
+
 def test_static_mode_never_imports_widgets(tmp_path):
-    """In a fresh interpreter as nbval/grading run it: a figure, and neither ipywidgets nor ipympl loaded."""
+    """In a fresh interpreter on the student bundle's package, as nbval/grading run it: a PNG figure, and
+    neither ipywidgets nor ipympl (nor the reference solutions) loaded."""
+    root = _student_bundle_copy(tmp_path)
     code = (
         "import sys\n"
         "from cs231n_lite import playground as pg\n"
         "fig = pg.playground(loss='ova')\n"
-        "fig.savefig(sys.argv[1])\n"
-        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('ipywidgets', 'ipympl', 'widgetsnbextension'))\n"
+        "open(sys.argv[1], 'wb').write(fig._repr_png_())\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('ipywidgets', 'ipympl', 'widgetsnbextension')\n"
+        "             or m.startswith('cs231n_lite.reference'))\n"
         "print(type(fig).__name__, pg.display_mode(), bad)\n"
     )
-    for env_extra in ({"NBGRADER_EXECUTION": "autograde"}, {"MPLBACKEND": "Agg"}):
+    for env_extra in ({"NBGRADER_EXECUTION": "autograde"}, {"MPLBACKEND": "Agg"}, {pg.MODE_ENV: "static"}):
         env = {k: v for k, v in os.environ.items() if k not in ("NBGRADER_EXECUTION", pg.MODE_ENV, "MPLBACKEND")}
-        env.update(env_extra, PYTHONPATH=str(REPO))
+        env.update(env_extra, PYTHONPATH=str(root))
         png = tmp_path / "playground.png"
         out = subprocess.run(
-            [sys.executable, "-c", code, str(png)], env=env, capture_output=True, text=True, timeout=120
+            [sys.executable, "-c", code, str(png)], env=env, capture_output=True, text=True, timeout=120, cwd=root
         )
         assert out.returncode == 0, out.stderr
-        assert out.stdout.strip() == "Figure static []", (env_extra, out.stdout)
+        assert out.stdout.strip() == "PlaygroundFigure static []", (env_extra, out.stdout)
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
-
-
-def test_playground_needs_no_reference_package():
-    source = (REPO / "cs231n_lite" / "playground.py").read_text()
-    assert "reference" not in "".join(line for line in source.splitlines() if line.lstrip().startswith(("import", "from")))
 
 
 # -- widget (real ipywidgets objects, no front end) -----------------------------------------------
