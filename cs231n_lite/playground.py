@@ -622,6 +622,7 @@ class Playground:
         from ipympl.backend_nbagg import Canvas, FigureManager
 
         self.W, self.b, self.X, self.y = _check(W, b, X, y, loss=loss, reg=reg)
+        self.W, self.b = self.W.copy(), self.b.copy()  # sliders write into these: never into the caller's
         self._start = (self.W.copy(), self.b.copy())
         self._rng = np.random.default_rng(seed)
         self._syncing = False
@@ -654,6 +655,7 @@ class Playground:
         self.b_sliders = [
             widgets.FloatSlider(value=float(self.b[c]), description=f"b[{c}]", **slider) for c in range(C)
         ]
+        self._bind_slots()
         for s in [*sum(self.w_sliders, []), *self.b_sliders]:
             s.add_class("playground-param")
             s.observe(self._on_param, names="value")
@@ -755,6 +757,7 @@ class Playground:
         """Set ``W`` (array of shape (C, 2)) and ``b`` (array of shape (C,)), move the sliders, redraw."""
         self.W, self.b, _, _ = _check(W, b, self.X, self.y, loss=self.loss, reg=self.reg)
         self.W, self.b = self.W.copy(), self.b.copy()
+        self._bind_slots()
         self._syncing = True
         try:
             for c in range(self.W.shape[0]):
@@ -764,6 +767,13 @@ class Playground:
         finally:
             self._syncing = False
         self.refresh()
+
+    def _bind_slots(self) -> None:
+        """slider id -> (array, index) of the state entry it shows (rebound whenever W or b is replaced)."""
+        self._slots = {
+            id(s): (self.W, (c, d)) for c, row in enumerate(self.w_sliders) for d, s in enumerate(row)
+        }
+        self._slots.update({id(s): (self.b, c) for c, s in enumerate(self.b_sliders)})
 
     @staticmethod
     def _move(slider, value: float) -> None:
@@ -796,11 +806,16 @@ class Playground:
         self.set_parameters(*self._start)
 
     # -- events --------------------------------------------------------------------------------------
-    def _on_param(self, _change) -> None:
+    def _on_param(self, change) -> None:
+        """A slider moved: take its value into ``W`` or ``b`` -- unless it is only the front end snapping a
+        value the kernel set (after a step) to the slider's grid, which must not round the exact state."""
         if self._syncing:
             return
-        self.W = np.array([[s.value for s in row] for row in self.w_sliders], dtype=np.float64)
-        self.b = np.array([s.value for s in self.b_sliders], dtype=np.float64)
+        slider, new = change["owner"], float(change["new"])
+        where = self._slots[id(slider)]
+        if abs(new - float(where[0][where[1]])) <= 0.5 * slider.step + 1e-12:
+            return
+        where[0][where[1]] = new
         self.refresh()
 
     def _on_setting(self, _change) -> None:

@@ -90,7 +90,9 @@ def _bias_trick(W, b):
     return np.hstack([DEMO_X, np.ones((len(DEMO_X), 1))]), np.vstack([W.T, b])
 
 
-@pytest.mark.parametrize(("loss", "ref_name"), [("svm", "svm_loss_vectorized"), ("softmax", "softmax_loss_vectorized")])
+@pytest.mark.parametrize(
+    ("loss", "ref_name"), [("svm", "svm_loss_vectorized"), ("softmax", "softmax_loss_vectorized")]
+)
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_matches_reference(loss, ref_name, seed):
     reference = pytest.importorskip("cs231n_lite.reference")
@@ -146,7 +148,9 @@ def test_a_step_lowers_the_loss(loss):
 
 @pytest.mark.parametrize("loss", sorted(LOSSES))
 def test_many_steps_fit_the_demo(loss):
-    W, b, history = gradient_step(DEMO_W, DEMO_B, DEMO_X, DEMO_Y, loss=loss, reg=0.001, step_size=0.1, num_steps=500)
+    W, b, history = gradient_step(
+        DEMO_W, DEMO_B, DEMO_X, DEMO_Y, loss=loss, reg=0.001, step_size=0.1, num_steps=500
+    )
     assert history[-1] < 0.5 * history[0]
     if loss == "softmax":  # smooth loss, small steps: never uphill (hinge subgradients may overshoot a kink)
         assert np.all(np.diff(history) <= 1e-12)
@@ -161,7 +165,9 @@ def test_svm_stops_softmax_keeps_pushing():
     assert svm.loss == 0.0 and not svm.dW.any() and not svm.db.any()
     soft = evaluate(W, b, DEMO_X, DEMO_Y, loss="softmax", reg=0.0)
     assert soft.loss > 0 and np.abs(soft.dW).max() > 1e-3
-    W2, b2, history = gradient_step(W, b, DEMO_X, DEMO_Y, loss="softmax", reg=0.0, step_size=0.1, num_steps=50)
+    W2, b2, history = gradient_step(
+        W, b, DEMO_X, DEMO_Y, loss="softmax", reg=0.0, step_size=0.1, num_steps=50
+    )
     assert history[-1] < history[0]
     assert np.linalg.norm(W2) > np.linalg.norm(W)  # softmax grows the weights to sharpen probabilities
 
@@ -170,7 +176,9 @@ def test_reg_shrinks_weights():
     """The second question: larger λ keeps W small, so the scores and the regions' boundaries soften."""
     norms = []
     for reg in (0.0, 0.1, 1.0):
-        W, _, _ = gradient_step(DEMO_W, DEMO_B, DEMO_X, DEMO_Y, loss="softmax", reg=reg, step_size=0.1, num_steps=400)
+        W, _, _ = gradient_step(
+            DEMO_W, DEMO_B, DEMO_X, DEMO_Y, loss="softmax", reg=reg, step_size=0.1, num_steps=400
+        )
         norms.append(np.linalg.norm(W))
     assert norms[0] > norms[1] > norms[2]
 
@@ -296,11 +304,18 @@ def test_static_mode_never_imports_widgets(tmp_path):
         "print(type(fig).__name__, pg.display_mode(), bad)\n"
     )
     for env_extra in ({"NBGRADER_EXECUTION": "autograde"}, {"MPLBACKEND": "Agg"}, {pg.MODE_ENV: "static"}):
-        env = {k: v for k, v in os.environ.items() if k not in ("NBGRADER_EXECUTION", pg.MODE_ENV, "MPLBACKEND")}
+        env = {
+            k: v for k, v in os.environ.items() if k not in ("NBGRADER_EXECUTION", pg.MODE_ENV, "MPLBACKEND")
+        }
         env.update(env_extra, PYTHONPATH=str(root))
         png = tmp_path / "playground.png"
         out = subprocess.run(
-            [sys.executable, "-c", code, str(png)], env=env, capture_output=True, text=True, timeout=120, cwd=root
+            [sys.executable, "-c", code, str(png)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=root,
         )
         assert out.returncode == 0, out.stderr
         assert out.stdout.strip() == "PlaygroundFigure static []", (env_extra, out.stdout)
@@ -337,6 +352,27 @@ def test_widget_state_and_buttons():
     np.testing.assert_array_equal(p.W, DEMO_W)
     p.set_parameters(DEMO_W * 4, DEMO_B)  # beyond the sliders' range: they widen instead of clipping
     assert p.w_sliders[1][1].value == -16.0 and p.W[1, 1] == -16.0
+    np.testing.assert_array_equal(DEMO_W, [[1, 2], [2, -4], [3, -1]])  # the caller's arrays are never written
+
+
+def test_front_end_snapping_does_not_round_the_state():
+    """After a step the browser snaps each slider to its 0.01 grid and sends that back: the exact W must stay."""
+    pytest.importorskip("ipympl")
+    p = pg.Playground(DEMO_W, DEMO_B, DEMO_X, DEMO_Y, loss="softmax", reg=0.1, step_size=0.01, seed=0)
+    history = p.step(1)
+    exact_W, exact_b = p.W.copy(), p.b.copy()
+    assert not np.allclose(exact_W, np.round(exact_W, 2), atol=1e-9)  # the step left the 0.01 grid
+    for row in p.w_sliders:
+        for s in row:
+            s.value = round(s.value, 2)  # what the front end sends back
+    for s in p.b_sliders:
+        s.value = round(s.value, 2)
+    np.testing.assert_array_equal(p.W, exact_W)
+    np.testing.assert_array_equal(p.b, exact_b)
+    assert p.report.loss == pytest.approx(history[-1], abs=1e-12)
+    p.w_sliders[2][1].value = round(p.W[2, 1], 2) + 0.01  # a real move of one slider step is taken
+    assert p.W[2, 1] == pytest.approx(round(exact_W[2, 1], 2) + 0.01)
+    np.testing.assert_array_equal(p.W[:2], exact_W[:2])
 
 
 def test_doctests():
