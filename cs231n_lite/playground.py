@@ -618,8 +618,15 @@ class Playground:
     """
 
     def __init__(self, W, b, X, y, *, loss, reg, step_size, seed=None):
-        import ipywidgets as widgets
-        from ipympl.backend_nbagg import Canvas, FigureManager
+        try:
+            import ipywidgets as widgets
+            from ipympl.backend_nbagg import Canvas, FigureManager
+        except ImportError as exc:
+            raise ImportError(
+                f"the live playground needs ipywidgets and ipympl, but importing {exc.name or 'them'} failed "
+                f"({exc}). Run `pip install -r requirements.txt` (or `pip install ipywidgets ipympl`) and restart "
+                f"the kernel, or call playground(mode='static') for a picture."
+            ) from exc
 
         self.W, self.b, self.X, self.y = _check(W, b, X, y, loss=loss, reg=reg)
         self.W, self.b = self.W.copy(), self.b.copy()  # sliders write into these: never into the caller's

@@ -291,35 +291,64 @@ def _student_bundle_copy(tmp_path: Path) -> Path:
 
 
 def test_static_mode_never_imports_widgets(tmp_path):
-    """In a fresh interpreter on the student bundle's package, as nbval/grading run it: a PNG figure, and
-    neither ipywidgets nor ipympl (nor the reference solutions) loaded."""
+    """In a fresh interpreter on the student bundle's package, as grading runs it: a PNG figure, and neither
+    ipywidgets nor ipympl (nor the reference solutions) loaded."""
     root = _student_bundle_copy(tmp_path)
     code = (
         "import sys\n"
         "from cs231n_lite import playground as pg\n"
-        "fig = pg.playground(loss='ova')\n"
+        "fig = pg.playground(loss='ova', mode='widget')  # grading wins over the explicit mode\n"
         "open(sys.argv[1], 'wb').write(fig._repr_png_())\n"
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('ipywidgets', 'ipympl', 'widgetsnbextension')\n"
         "             or m.startswith('cs231n_lite.reference'))\n"
-        "print(type(fig).__name__, pg.display_mode(), bad)\n"
+        "print(type(fig).__name__, bad)\n"
     )
-    for env_extra in ({"NBGRADER_EXECUTION": "autograde"}, {"MPLBACKEND": "Agg"}, {pg.MODE_ENV: "static"}):
-        env = {
-            k: v for k, v in os.environ.items() if k not in ("NBGRADER_EXECUTION", pg.MODE_ENV, "MPLBACKEND")
-        }
-        env.update(env_extra, PYTHONPATH=str(root))
-        png = tmp_path / "playground.png"
-        out = subprocess.run(
-            [sys.executable, "-c", code, str(png)],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            cwd=root,
-        )
-        assert out.returncode == 0, out.stderr
-        assert out.stdout.strip() == "PlaygroundFigure static []", (env_extra, out.stdout)
-        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
+    env = {k: v for k, v in os.environ.items() if k not in ("NBGRADER_EXECUTION", pg.MODE_ENV, "MPLBACKEND")}
+    env.update(NBGRADER_EXECUTION="autograde", PYTHONPATH=str(root))
+    png = tmp_path / "playground.png"
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(png)], env=env, capture_output=True, text=True, timeout=120, cwd=root
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "PlaygroundFigure []", out.stdout
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
+
+
+KERNEL_CELLS = [
+    "import sys\nfrom cs231n_lite.playground import display_mode, playground\nprint(display_mode())",
+    "playground()",
+    "print(sorted({m.split('.')[0] for m in sys.modules} & {'ipywidgets', 'ipympl'}))",
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("env_extra", "mode", "mimes"),
+    [
+        ({}, "widget", {"text/plain", "application/vnd.jupyter.widget-view+json"}),
+        ({"MPLBACKEND": "Agg"}, "static", {"text/plain", "image/png"}),
+        ({"NBGRADER_EXECUTION": "autograde"}, "static", {"text/plain", "image/png"}),
+        ({pg.MODE_ENV: "static"}, "static", {"text/plain", "image/png"}),
+    ],
+    ids=["jupyter-kernel", "nbval-agg", "grading", "forced-static"],
+)
+def test_mode_in_a_real_kernel(tmp_path, monkeypatch, env_extra, mode, mimes):
+    """A real ipykernel run by nbclient (no widget front end, as nbval and the builder run notebooks)."""
+    nbformat = pytest.importorskip("nbformat")
+    from nbclient import NotebookClient
+
+    for var in ("NBGRADER_EXECUTION", pg.MODE_ENV, "MPLBACKEND"):
+        monkeypatch.delenv(var, raising=False)
+    for var, value in {**env_extra, "PYTHONPATH": str(_student_bundle_copy(tmp_path))}.items():
+        monkeypatch.setenv(var, value)  # the kernel inherits this process's environment
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in KERNEL_CELLS])
+    NotebookClient(
+        nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
+    first, shown, last = (cell.outputs for cell in nb.cells)
+    assert first[0].text.strip() == mode, first
+    assert len(shown) == 1 and shown[0].output_type == "execute_result" and set(shown[0].data) == mimes, shown
+    assert last[0].text.strip() == ("['ipympl', 'ipywidgets']" if mode == "widget" else "[]"), last
 
 
 # -- widget (real ipywidgets objects, no front end) -----------------------------------------------
@@ -353,6 +382,14 @@ def test_widget_state_and_buttons():
     p.set_parameters(DEMO_W * 4, DEMO_B)  # beyond the sliders' range: they widen instead of clipping
     assert p.w_sliders[1][1].value == -16.0 and p.W[1, 1] == -16.0
     np.testing.assert_array_equal(DEMO_W, [[1, 2], [2, -4], [3, -1]])  # the caller's arrays are never written
+
+
+def test_missing_ipympl_says_what_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "ipympl", None)  # `import ipympl...` now raises ImportError
+    monkeypatch.delitem(sys.modules, "ipympl.backend_nbagg", raising=False)
+    with pytest.raises(ImportError) as err:
+        pg.playground(mode="widget")
+    assert "pip install -r requirements.txt" in str(err.value) and "mode='static'" in str(err.value)
 
 
 def test_front_end_snapping_does_not_round_the_state():
