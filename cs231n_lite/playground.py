@@ -307,6 +307,15 @@ def evaluate(W, b, X, y, *, loss="svm", reg=0.0) -> LossReport:
     return _evaluate(W, b, X, y, loss, float(reg))
 
 
+def _check_step_size(step_size) -> None:
+    if (
+        isinstance(step_size, (bool, np.bool_))
+        or not isinstance(step_size, numbers.Real)
+        or not (0 < step_size < np.inf)
+    ):
+        raise ValueError(f"step_size must be a finite real number > 0; got {step_size!r}.")
+
+
 def gradient_step(W, b, X, y, *, loss="svm", reg=0.0, step_size=0.1, num_steps=1):
     """Take ``num_steps`` full-batch gradient-descent steps ``W -= step_size * dW``, ``b -= step_size * db``.
 
@@ -338,12 +347,7 @@ def gradient_step(W, b, X, y, *, loss="svm", reg=0.0, step_size=0.1, num_steps=1
     (2, True)
     """
     W, b, X, y = _check(W, b, X, y, loss=loss, reg=reg)
-    if (
-        isinstance(step_size, (bool, np.bool_))
-        or not isinstance(step_size, numbers.Real)
-        or not (0 < step_size < np.inf)
-    ):
-        raise ValueError(f"step_size must be a finite real number > 0; got {step_size!r}.")
+    _check_step_size(step_size)
     if (
         isinstance(num_steps, (bool, np.bool_))
         or not isinstance(num_steps, numbers.Integral)
@@ -675,7 +679,7 @@ class Playground:
         self.reg_slider = widgets.FloatSlider(
             value=float(reg),
             min=0.0,
-            max=1.0,
+            max=max(1.0, float(reg)),
             step=0.001,
             readout_format=".3f",
             description="λ (reg)",
@@ -684,8 +688,8 @@ class Playground:
         self.step_slider = widgets.FloatLogSlider(
             value=float(step_size),
             base=10,
-            min=-3,
-            max=0,
+            min=min(-3, int(np.floor(np.log10(step_size)))),
+            max=max(0, int(np.ceil(np.log10(step_size)))),
             step=0.05,
             readout_format=".3f",
             description="step size",
@@ -875,6 +879,8 @@ def playground(W=None, b=None, X=None, y=None, *, loss="svm", reg=0.1, step_size
         raise ValueError(f"mode must be 'static', 'widget' or None (automatic); got {mode!r}.")
     if os.environ.get("NBGRADER_EXECUTION"):
         chosen = "static"
+    _check(W, b, X, y, loss=loss, reg=reg)  # the same errors in both modes
+    _check_step_size(step_size)
     if chosen == "static":
         return plot_playground(W, b, X, y, loss=loss, reg=reg)
     return Playground(W, b, X, y, loss=loss, reg=reg, step_size=step_size, seed=seed)

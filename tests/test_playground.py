@@ -384,6 +384,15 @@ def test_widget_state_and_buttons():
     np.testing.assert_array_equal(DEMO_W, [[1, 2], [2, -4], [3, -1]])  # the caller's arrays are never written
 
 
+def test_widget_takes_settings_beyond_the_default_slider_ranges():
+    pytest.importorskip("ipympl")
+    p = pg.playground(reg=5.0, step_size=3.0, mode="widget")
+    assert p.reg == 5.0 and p.step_size == pytest.approx(3.0)
+    assert p.report.reg_loss == pytest.approx(5.0 * DEMO_W_SQUARED)
+    with pytest.raises(ValueError, match="step_size must be a finite real number > 0"):
+        pg.playground(step_size=0.0, mode="widget")
+
+
 def test_missing_ipympl_says_what_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "ipympl", None)  # `import ipympl...` now raises ImportError
     monkeypatch.delitem(sys.modules, "ipympl.backend_nbagg", raising=False)
