@@ -75,6 +75,29 @@ def test_lecture_cat_image_all_losses():
     assert expected["softmax"] == pytest.approx(2.04, abs=0.005)
 
 
+def _loop_loss(s, y, loss):
+    """One point's loss straight from the formulas in the module docstring (plain Python loops)."""
+    others = [j for j in range(len(s)) if j != y]
+    if loss == "svm":
+        return sum(max(0.0, s[j] - s[y] + 1) for j in others)
+    if loss == "ova":
+        return sum(max(0.0, 1 + s[j]) for j in others) + max(0.0, 1 - s[y])
+    if loss == "structured":
+        return max(0.0, max(s[j] for j in others) - s[y] + 1)
+    return math.log(sum(math.exp(v) for v in s)) - s[y]
+
+
+@pytest.mark.parametrize("loss", sorted(LOSSES))
+def test_vectorized_matches_loops(loss):
+    rng = np.random.default_rng(5)
+    scores = rng.normal(scale=2.0, size=(40, 4))
+    y = rng.integers(0, 4, size=40)
+    losses, _ = point_losses(scores, y, loss=loss)
+    expected = [_loop_loss(list(scores[i]), int(y[i]), loss) for i in range(40)]
+    np.testing.assert_allclose(losses, expected, rtol=1e-12, atol=1e-12)
+    assert 0 < np.count_nonzero(losses) < 40 or loss in ("softmax", "ova")  # both sides of the hinge seen
+
+
 @pytest.mark.parametrize("loss", sorted(LOSSES))
 def test_total_is_mean_plus_reg_without_bias(loss):
     r = evaluate(DEMO_W, DEMO_B, DEMO_X, DEMO_Y, loss=loss, reg=0.1)
