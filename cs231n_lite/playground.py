@@ -575,7 +575,9 @@ def plot_playground(W=None, b=None, X=None, y=None, *, loss="svm", reg=0.1) -> P
     y = DEMO_Y if y is None else y
     W, b, X, y = _check(W, b, X, y, loss=loss, reg=reg)
     report = _evaluate(W, b, X, y, loss, float(reg))
-    fig = PlaygroundFigure(figsize=(11, 5), dpi=80)  # fixed axes: a layout engine would double the drawing time
+    fig = PlaygroundFigure(
+        figsize=(11, 5), dpi=80
+    )  # fixed axes: a layout engine would double the drawing time
     ax_plot = fig.add_axes((0.06, 0.1, 0.4, 0.78))
     ax_table = fig.add_axes((0.5, 0.04, 0.48, 0.84))
     drawing = _Drawing(ax_plot, X, y, W.shape[0])
@@ -709,6 +711,18 @@ class Playground:
         self.many_button.on_click(lambda _: self.step(self.num_steps.value))
         self.random_button.on_click(lambda _: self.randomize())
         self.reset_button.on_click(lambda _: self.reset())
+        # the web demo's "repeated update": the browser ticks the Play widget, each tick is one step
+        self.play = widgets.Play(
+            value=0,
+            min=0,
+            max=10**9,
+            step=1,
+            interval=150,
+            description="repeat steps",
+            tooltip="one gradient step every 0.15 s",
+        )
+        self.play.add_class("playground-play")
+        self.play.observe(self._on_tick, names="value")
         for name, button in (
             ("step", self.step_button),
             ("many", self.many_button),
@@ -733,6 +747,7 @@ class Playground:
                 self.step_slider,
                 widgets.HBox([self.step_button, self.num_steps, self.many_button]),
                 widgets.HBox([self.random_button, self.reset_button]),
+                widgets.HBox([widgets.Label("repeated steps"), self.play]),
                 *param_boxes,
             ]
         )
@@ -829,6 +844,10 @@ class Playground:
             return
         where[0][where[1]] = new
         self.refresh()
+
+    def _on_tick(self, change) -> None:
+        if change["new"] > change["old"]:  # the Play widget ticked forward (its reset to 0 is no step)
+            self.step(1)
 
     def _on_setting(self, _change) -> None:
         self.refresh()

@@ -397,6 +397,17 @@ def test_widget_state_and_buttons():
     assert p.report.loss == pytest.approx(evaluate(p.W, p.b, DEMO_X, DEMO_Y, loss="softmax", reg=0.1).loss)
     p.reg_slider.value = 0.0
     assert p.report.reg_loss == 0.0
+    W_before_play, b_before_play = p.W.copy(), p.b.copy()
+    before = p.report.loss
+    for tick in (1, 2, 3):  # what the Play widget sends while "repeat steps" runs
+        p.play.value = tick
+    W3, b3, history = gradient_step(
+        W_before_play, b_before_play, DEMO_X, DEMO_Y, loss="softmax", reg=0.0, step_size=0.05, num_steps=3
+    )
+    np.testing.assert_allclose(p.W, W3, rtol=1e-12)
+    assert p.report.loss == pytest.approx(history[-1]) and history[-1] < before
+    p.play.value = 0  # the Play widget rewinding is no step
+    np.testing.assert_allclose(p.W, W3, rtol=1e-12)
     p.random_button.click()
     W_random = p.W.copy()
     np.testing.assert_allclose(W_random, [[s.value for s in row] for row in p.w_sliders])

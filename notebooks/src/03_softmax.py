@@ -294,7 +294,8 @@ print(f"{'softmax':10}{best_val:>9.3f}{test_acc:>10.3f}")
 #   the structured SVM $\max(0, \max_{j \ne y_i} s_j - s_{y_i} + 1)$ (only the worst rival counts); softmax
 #   $-\log\big(e^{s_{y_i}} / \sum_j e^{s_j}\big)$.
 # - **step** takes one full-batch gradient step of size *step size*, **many steps** takes *steps* of them,
-#   **re-randomize** draws a new `W` and `b`, **reset** goes back to the start. Every slider recomputes everything.
+#   ▶ (*repeated steps*) keeps stepping until ■, **re-randomize** draws a new `W` and `b`, **reset** goes back
+#   to the start. Every slider recomputes everything.
 #
 # In JupyterLab the cell below is live (ipywidgets + ipympl); when the notebook runs without a screen — grading,
 # CI — it draws one static picture of the same thing.
