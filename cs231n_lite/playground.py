@@ -29,7 +29,7 @@ Total: ``L = (1/N) sum_i L_i + reg * np.sum(W * W)`` -- the course's convention:
 Two ways to show it (:func:`playground` picks one, see :func:`display_mode`):
 
 - **widget** -- ipywidgets sliders for every entry of ``W`` and ``b``, the loss, ``reg`` and
-  the step size, buttons for one step, many steps and re-randomizing, a live table of the
+  the step size, buttons for one step, many steps, repeated steps (▶), re-randomize and reset, a live table of the
   per-point losses, and an ipympl canvas redrawn in place;
 - **static** -- one matplotlib :class:`~matplotlib.figure.Figure` (plot + loss table).  Used in
   grading (``NBGRADER_EXECUTION`` set), in headless runs (``MPLBACKEND=Agg``, as nbval/CI run)
