@@ -117,4 +117,5 @@ def test_every_contract_todo_is_known():
         "softmax_loss_naive",
         "softmax_loss_vectorized",
         "numerical_gradient",
+        "color_histogram_hsv",
     }
