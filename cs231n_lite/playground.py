@@ -679,6 +679,7 @@ class Playground:
             description="loss",
             layout=widgets.Layout(width="300px"),
         )
+        self.loss_picker.add_class("playground-loss")
         self.reg_slider = widgets.FloatSlider(
             value=float(reg),
             min=0.0,

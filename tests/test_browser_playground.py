@@ -9,7 +9,8 @@ installed by hand); then
 - a real mouse drag of the ``W[0,0]`` slider changes the shown total loss, the slider's readout
   and the canvas image;
 - a click on **step** lowers the shown total loss (and redraws the canvas in place);
-- **many steps** lowers it further.
+- **many steps** lowers it further;
+- choosing softmax in the loss menu changes the total (and the canvas).
 
 The shown numbers are also checked against :func:`cs231n_lite.playground.evaluate` on the
 slider values the page shows.  Screenshots land in ``test-artifacts/browser/``.
@@ -43,7 +44,7 @@ from browser_helpers import (
     wait_kernel_idle,
 )
 
-from cs231n_lite.playground import DEMO_B, DEMO_W, DEMO_X, DEMO_Y, evaluate
+from cs231n_lite.playground import DEMO_B, DEMO_W, DEMO_X, DEMO_Y, LOSSES, evaluate
 
 pytestmark = [
     pytest.mark.slow,
@@ -245,3 +246,11 @@ def test_slider_changes_loss_and_step_lowers_it(tmp_path, stack):
         _wait_canvas_change(page, canvas2)
         time.sleep(1.0)  # the image may come in more than one piece: let the last one land for the screenshot
         page.screenshot(path=str(ARTIFACTS / "playground-4-many-steps.png"))
+
+        # Another loss from the menu: the same W and b, a different total (softmax never reaches 0).
+        canvas3 = _canvas_png(page)
+        page.locator(".playground-loss select").select_option(label=LOSSES["softmax"])
+        soft = _wait_total_change(page, many)
+        assert soft > 0 and soft != pytest.approx(many, abs=1e-6)
+        _wait_canvas_change(page, canvas3)  # the title names the loss
+        page.screenshot(path=str(ARTIFACTS / "playground-5-softmax.png"))
