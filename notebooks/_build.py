@@ -280,6 +280,8 @@ def execute(nb: nbformat.NotebookNode, cwd: Path) -> float:
     saved = dict(os.environ)
     os.environ["CS231N_LITE_DATASET"] = "synthetic"
     os.environ.pop("NBGRADER_EXECUTION", None)
+    # no front end here: the playground stores its static picture, not a widget nobody can render
+    os.environ["CS231N_LITE_PLAYGROUND"] = "static"
     t0 = time.perf_counter()
     try:
         NotebookClient(

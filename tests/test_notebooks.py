@@ -214,7 +214,8 @@ def test_build_check_command_reports_drift(tmp_path):
     (src / "03_softmax.py").write_text(text.replace("**Done.** Next:", "**Done!** Next:", 1))
     bad = subprocess.run(cmd, capture_output=True, text=True, env=env)
     assert bad.returncode == 1
-    assert "03_softmax.ipynb cell 24: source differs from 03_softmax.py" in bad.stderr, bad.stderr
+    last = len(load("03_softmax").cells)  # the "Done" cell is the last one (cells count from 1)
+    assert f"03_softmax.ipynb cell {last}: source differs from 03_softmax.py" in bad.stderr, bad.stderr
     assert "run `python notebooks/_build.py`" in bad.stderr
 
 
