@@ -283,10 +283,7 @@ from autograder import checks; checks.check("hinge_loss", hinge_loss, cases="hid
 
 
 def _build_text(tmp_path, text):
-    path = tmp_path / "src" / "09_tiny.py"
-    path.parent.mkdir(exist_ok=True)
-    path.write_text(text)
-    return _builder().build(path)
+    return _builder().build(_write(tmp_path, text))
 
 
 def test_build_maps_roles_to_nbgrader_metadata(tmp_path):
@@ -651,3 +648,52 @@ def test_intro_says_how_points_are_earned_and_the_cells_agree(name):
     cells = jupytext.read(NB_DIR / "src" / f"{name}.py").cells
     graded = [(c.metadata["title"], c.metadata["points"]) for c in cells if c.metadata.get("title") in stated]
     assert graded and all(points == stated[role] for role, points in graded), graded
+
+
+def _readme_block(marker: str) -> str:
+    """The fenced python block of README.md that contains `marker` (its code, dedented)."""
+    import textwrap
+
+    text = (ROOT / "README.md").read_text()
+    for block in re.findall(r"```python\n(.*?)```", text, flags=re.S):
+        if marker in block:
+            return textwrap.dedent(block)
+    raise AssertionError(f"README.md has no python block with {marker!r}")
+
+
+def test_readme_authoring_check_registers_and_judges(monkeypatch, tmp_path):
+    """README "Authoring" step 3, run as written: the new check judges right and wrong answers in-process,
+    and once registered the builder accepts TODO cells that name it (it refused them before)."""
+    import numpy as np
+
+    from autograder import checks
+
+    namespace = {"np": np, "Fail": checks.Fail}
+    exec(_readme_block("def _check_l1_penalty"), namespace)
+    monkeypatch.setattr(checks, "NAMES", (*checks.NAMES, "l1_penalty"))
+    monkeypatch.setitem(checks._CHECKS, "l1_penalty", namespace["_check_l1_penalty"])
+
+    def l1_penalty(W):
+        return float(np.abs(W).sum())
+
+    def l1_wrong(W):  # forgets the absolute value
+        return float(W.sum())
+
+    for cases in ("visible", "hidden"):
+        assert checks.check("l1_penalty", l1_penalty, cases=cases) is None
+        with pytest.raises(AssertionError, match="l1_penalty returned"):
+            checks.check("l1_penalty", l1_wrong, cases=cases)
+
+    src = GOOD.replace('"hinge_loss", hinge_loss', '"l1_penalty", l1_penalty')
+    build = _builder()
+    with pytest.raises(build.SourceError, match="'l1_penalty' is not a check of the trusted judge"):
+        build.build(_write(tmp_path, src), names=tuple(n for n in checks.NAMES if n != "l1_penalty"))
+    nb = build.build(_write(tmp_path, src), names=checks.NAMES)
+    assert sum('checks.check("l1_penalty", l1_penalty' in c.source for c in nb.cells) == 2
+
+
+def _write(tmp_path, text):
+    path = tmp_path / "src" / "09_tiny.py"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(text)
+    return path
