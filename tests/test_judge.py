@@ -173,3 +173,79 @@ def test_sandbox_runs_through_a_symlinked_virtualenv(tmp_path):
     rc, prefix = out.stdout.split()[:2]
     assert rc == "0", out.stdout
     assert Path(prefix).resolve() == Path(sys.prefix).resolve()
+
+
+SLEEPER = """\
+import signal, time
+import numpy as np
+def hinge_loss(scores, y):
+    if len(scores) == 5:  # only on a hidden input: ignore the grader's interrupt, sleep past every limit
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        time.sleep(600)
+    s = np.asarray(scores, dtype=float)
+    return float(np.maximum(0.0, s - s[y] + 1.0).sum() - 1.0)
+"""
+
+
+@pytest.mark.slow
+def test_a_call_that_hangs_with_sigint_ignored_scores_zero_with_status(tmp_path):
+    """Silence is no pass: the judge times the call out, the runner stops the kernel, the cell is 0 (timeout)."""
+    import dataclasses
+
+    from autograder import grading, sandbox
+
+    if sandbox.find_bwrap() is None:
+        pytest.skip("needs bubblewrap")
+    nb = _nb(
+        nbformat.v4.new_code_cell(SLEEPER),
+        _grade(
+            HIDDEN.format(
+                'from autograder import checks; checks.check("hinge_loss", hinge_loss, cases="visible")'
+            ),
+            "v",
+            1,
+        ),
+        _grade(
+            HIDDEN.format(
+                'from autograder import checks; checks.check("hinge_loss", hinge_loss, cases="hidden")'
+            ),
+            "h",
+            2,
+        ),
+        _grade(
+            HIDDEN.format(
+                'from autograder import checks; checks.check("hinge_loss", hinge_loss, cases="visible")'
+            ),
+            "v2",
+            1,
+        ),
+    )
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    data = tmp_path / "data"
+    data.mkdir()
+    opts = grading.GradeOptions(call_timeout=2.0, notebook_timeout=60)
+    out = grading.grade_submission(
+        {
+            "student": "s",
+            "notebooks": [{"name": "n", "notebook": nb}],
+            "secret": "k" * 64,
+            "data_dir": str(data),
+            "repo": str(Path(__file__).resolve().parents[1]),
+            "options": dataclasses.asdict(opts),
+        }
+    )
+    res = out["results"]["n"]
+    assert res["verdicts"]["v"]["passed"] is True  # the public cases never sleep
+    assert res["verdicts"]["h"] == {
+        "passed": False,
+        "status": "timeout",
+        "message": res["verdicts"]["h"]["message"],
+    }
+    assert "did not return within 2 s" in res["verdicts"]["h"]["message"]
+    assert res["status"] == "timeout"
+    graded = nbformat.from_dict(res["notebook"])
+    from nbgrader.utils import determine_grade
+
+    scores = [determine_grade(graded.cells[i])[0] for i in (1, 2, 3)]
+    assert scores == [1.0, 0, 0]  # the kernel was stopped: the last cell was never checked
+    assert graded.cells[3].outputs[-1].ename == "NotExecuted"
