@@ -21,12 +21,15 @@ endef
 
 venv: $(STAMP)
 
+# The checkout goes on sys.path through a plain .pth line (no build step, no setuptools editable shim and its
+# "transitional" warning). The line is appended after site-packages, so a student bundle's own cs231n_lite (no
+# reference), found first from the notebook's folder, still shadows the repo's. An older editable install is removed.
 $(STAMP): requirements.txt pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -r requirements.txt
-	# compat mode = a plain .pth path entry: a student bundle's own cs231n_lite (no reference) then shadows the repo's.
-	$(BIN)/python -m pip install -q --no-deps -e . --config-settings editable_mode=compat
+	-$(BIN)/python -m pip uninstall -q -y cs231n-lite 2>/dev/null
+	$(BIN)/python -c 'import pathlib, sysconfig; pathlib.Path(sysconfig.get_paths()["purelib"], "cs231n_lite_checkout.pth").write_text("$(CURDIR)\n")'
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (cs231n-lite)" >/dev/null
 	touch $(STAMP)
 

@@ -19,7 +19,15 @@ __all__ = ["build_parser", "main"]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m autograder", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(
+        prog="python -m autograder",
+        description="cs231n-lite's TA tooling on top of nbgrader. A course, in order: release (hand out the "
+        "student bundle) -> roster -> late-policy -> collect (Canvas / Moodle / exchange / folders) -> grade -> "
+        "written answers in Formgrader (JupyterLab > Nbgrader) -> feedback -> export (--format canvas). "
+        'README.md, "Running a real course", walks through it; every verb has --help.',
+        epilog="exit codes: 0 ok; 1 some notebook did not end ok (see the table); 2 an error that names the next "
+        "command; 3 bubblewrap missing",
+    )
     sub = p.add_subparsers(dest="verb", required=True)
 
     def common(sp, *, course=True):
@@ -28,10 +36,21 @@ def build_parser() -> argparse.ArgumentParser:
             sp.add_argument(
                 "--db-url", help="SQLAlchemy URL of the gradebook (default sqlite in the course dir)"
             )
-        sp.add_argument("--assignment", default="linear_classifiers")
+        sp.add_argument(
+            "--assignment", default="linear_classifiers", help="assignment id (default linear_classifiers)"
+        )
         return sp
 
-    r = common(sub.add_parser("release", help="generate the student version + bundle, with a leak scan"))
+    r = common(
+        sub.add_parser(
+            "release",
+            help="generate the student version + the student bundle zip to hand out, with a leak scan",
+            description="nbgrader generate_assignment into <course>/release/, then the student bundle "
+            "<course>/student_bundle/cs231n_lite_<assignment>.zip (released notebooks, cs231n_lite without the "
+            "reference, requirements.txt with nbgrader for the Validate button, a README) after a leak scan. "
+            "Upload the zip to your LMS.",
+        )
+    )
     r.add_argument("--source", help="folder of nbgrader source notebooks (default <repo>/notebooks)")
     r.add_argument("--due", help='due date for late penalties, e.g. "2026-12-01 17:00:00 UTC"')
 
@@ -65,7 +84,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="exotic names only: regexp on each file's path with named groups student_id, file_id (and timestamp)",
     )
 
-    g = common(sub.add_parser("grade", help="autograde in parallel sandboxes"))
+    g = common(
+        sub.add_parser(
+            "grade",
+            help="autograde in parallel sandboxes (written answers then wait for a TA in Formgrader)",
+            description="Run every collected submission in its own bubblewrap sandbox, then nbgrader autograde "
+            "writes the gradebook (late policy applied). The table shows per student 'autograded x/27 · written "
+            "answers pending (13 points)' until a TA grades the written answers in Formgrader "
+            "(cd <course> && jupyter lab, then Nbgrader > Formgrader).",
+        )
+    )
     g.add_argument("--student", action="append", dest="students", help="only this student (repeatable)")
     g.add_argument("--workers", type=int, help="parallel sandboxes (default: cores)")
     g.add_argument("--cell-timeout", type=int, default=30, help="seconds per cell (default 30)")
@@ -99,6 +127,10 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_parser(
             "feedback",
             help="per-student feedback HTML (hidden tests hidden, written answers 'awaiting a TA' until graded)",
+            description="Write <course>/feedback/<student>/<assignment>/<notebook>.html: the score split, each test "
+            "named after its check with its outcome but not its hidden source, the TA's points and comments, "
+            "'awaiting a TA' on answers not graded yet, maths as MathML (offline), no host paths. The late policy "
+            "is re-applied first from the current scores.",
         )
     )
     f.add_argument("--student", action="append", dest="students", help="only this student (repeatable)")
