@@ -279,9 +279,9 @@ S.save_result("features", {"val_accuracy": best["val_acc"], "test_accuracy": fea
 # %% [markdown]
 # On the real CIFAR-10 (49,000 training images) the features reach about 0.54 validation accuracy against
 # about 0.39 for pixels, and their search runs several times faster (`bench/bench_features.py` measures
-# both in one run). On the small synthetic stand-in that CI and grading use it is the other way round,
-# which is instructive too: each synthetic class is a colour pattern at almost the same place in every
-# image — exactly what a pixel template matches, and exactly what the two histograms throw away.
+# both in one run). On the small generated practice set used for checking and grading it is the other way
+# round, which is instructive too: each of its classes is a colour pattern at almost the same place in
+# every image — exactly what a pixel template matches, and exactly what the two histograms throw away.
 #
 # Which feature does the work? The same search on each block of columns alone:
 
