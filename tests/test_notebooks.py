@@ -386,6 +386,20 @@ def test_build_maps_roles_to_nbgrader_metadata(tmp_path):
             "hidden-test markers outside a visible/hidden test cell",
         ),
         (
+            'assert double(2) == 4\n### BEGIN HIDDEN TESTS\n'
+            'from autograder import checks; checks.check("hinge_loss", hinge_loss, cases="visible")\n'
+            "### END HIDDEN TESTS",
+            "assert double(2) == 4",
+            "cell 4 ('# %% visible id=\"double-visible\" points=1'): a visible cell ends with exactly one "
+            "hidden block, found 0",
+        ),
+        (
+            'checks.check("hinge_loss", hinge_loss, cases="hidden")',
+            'checks.check("hinge_loss", hinge_loss)',
+            'the hidden block holds exactly one line `from autograder import checks; checks.check("<fn>", <fn>, '
+            'cases="hidden")`',
+        ),
+        (
             '# %% todo id="double"',
             '# %% solution id="double"',
             "unknown role 'solution'; expected one of todo, visible, hidden, answer",
@@ -558,11 +572,14 @@ testing.assert_close(softmax(np.array([0.0, 0.0])), [0.5, 0.5], name="softmax([0
 testing.assert_close(softmax(np.array([1000.0, 1000.0])), [0.5, 0.5], name="softmax([1000, 1000])",
                      hint="Subtract the max before np.exp.")
 print("softmax: visible tests passed")
+### BEGIN HIDDEN TESTS
+from autograder import checks; checks.check("softmax", softmax, cases="visible")
+### END HIDDEN TESTS
 
 # %% hidden id="softmax-warmup-hidden" points=2
 # Hidden tests: the grader checks `softmax` on more cases here.
 ### BEGIN HIDDEN TESTS
-from autograder import checks; checks.check("softmax", softmax)
+from autograder import checks; checks.check("softmax", softmax, cases="hidden")
 ### END HIDDEN TESTS
 
 '''
