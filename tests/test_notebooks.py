@@ -19,7 +19,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 NB_DIR = ROOT / "notebooks"
-NAMES = ["01_scores_and_losses", "02_svm", "03_softmax", "04_optimization"]
+NAMES = ["01_scores_and_losses", "02_svm", "03_softmax", "04_optimization", "05_features"]
 
 #: contract: the student TODO functions of each notebook
 TODOS = {
@@ -27,6 +27,7 @@ TODOS = {
     "02_svm": ["svm_loss_naive", "svm_loss_vectorized", "train_sgd"],
     "03_softmax": ["softmax_loss_naive", "softmax_loss_vectorized"],
     "04_optimization": ["numerical_gradient"],
+    "05_features": ["color_histogram_hsv"],
 }
 #: lecture numbers that must be printed by a `# NBVAL_CHECK_OUTPUT` cell (stored outputs)
 LECTURE_NUMBERS = {
@@ -227,6 +228,7 @@ def test_svm_paste_cell_of_04_is_the_02_solution():
         return cell.source.split("### BEGIN SOLUTION", 1)[1]
 
     assert solution("04_optimization", "svm-paste") == solution("02_svm", "svm-vectorized")
+    assert solution("05_features", "svm-paste") == solution("02_svm", "svm-vectorized")
 
 
 def test_sources_survive_opening_and_saving_in_jupyterlab(tmp_path):
