@@ -76,6 +76,12 @@ def test_the_four_notebooks_exist():
     assert found == NAMES
 
 
+def test_every_notebook_is_built_from_one_source():
+    """No hand-made .ipynb and no unbuilt source (files starting with _ are drafts the build skips)."""
+    sources = sorted(p.stem for p in (NB_DIR / "src").glob("*.py") if not p.name.startswith("_"))
+    assert sources == NAMES
+
+
 @pytest.fixture(params=NAMES)
 def name(request):
     return request.param
