@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 SHARED_BUILDER := ../shared/datasets/build_cifar10.py
 NBVAL_ENV := CS231N_LITE_DATASET=synthetic MPLBACKEND=Agg
 
-.PHONY: venv demo test test-fast test-slow nbval lint bench data data-shared clean sysdeps-demo sysdeps-test
+.PHONY: venv demo test test-fast test-slow nbval notebooks lint bench data data-shared clean sysdeps-demo sysdeps-test
 
 # Debian packages: bubblewrap (the grading sandbox) and chromium (browser tests). Installed with apt-get when
 # missing and we are root; otherwise the command to run is printed.
@@ -49,6 +49,10 @@ test-slow: venv
 nbval: venv
 	$(NBVAL_ENV) $(BIN)/python -m pytest -p no:cacheprovider -o addopts="" --nbval-lax \
 		--nbval-sanitize-with notebooks/nbval_sanitize.cfg notebooks/*.ipynb
+
+## Rebuild notebooks/*.ipynb from their sources notebooks/src/*.py (validates the cell markers, runs on synthetic data).
+notebooks: venv
+	$(BIN)/python notebooks/_build.py
 
 lint: venv
 	$(BIN)/ruff check .

@@ -61,7 +61,7 @@ TODOS = {
     ),
     "svm_loss_naive": ("cell 'svm-naive' in 02_svm", _loss_probe),
     "svm_loss_vectorized": (
-        "cell 'svm-vectorized' in 02_svm; in 04_optimization paste your version into cell 'svm-paste'",
+        "cell 'svm-vectorized' in 02_svm; in 04_optimization and 05_features paste your version into cell 'svm-paste'",
         _loss_probe,
     ),
     "train_sgd": ("cell 'train-sgd' in 02_svm", _sgd_probe),
@@ -71,6 +71,7 @@ TODOS = {
         "cell 'numerical-gradient' in 04_optimization",
         lambda: ((lambda x: float(np.sum(x * x)), np.ones(2)), {}),
     ),
+    "color_histogram_hsv": ("cell 'color-hist' in 05_features", lambda: ((np.zeros((1, 2, 2, 3), np.uint8),), {})),
 }
 
 

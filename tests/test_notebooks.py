@@ -47,6 +47,13 @@ LECTURE_NUMBERS = {
         "[20.0, 9.0, 9.0]",
     ],
     "02_svm": ["numerical 0.55, analytic 1"],
+    # Georgia Tech CS 4644's worked numerical gradient
+    "04_optimization": [
+        "dW[0] = (1.25322 - 1.25347) / 0.0001 = -2.5\n",
+        "dW[1] = (1.25353 - 1.25347) / 0.0001 = 0.6\n",
+        "dW[2] = (1.25347 - 1.25347) / 0.0001 = 0\n",
+        "gradient dW = [-2.5, 0.6, 0, ...]",
+    ],
 }
 HIDDEN_CALL = re.compile(
     r'^from autograder import checks; checks\.check\("(\w+)", (\w+)(?:, cases="(?:visible|hidden)")?\)$'
@@ -286,7 +293,11 @@ def test_build_maps_roles_to_nbgrader_metadata(tmp_path):
         (m.get("grade"), m.get("solution"), m.get("locked"), m.get("points")) if m else None for _, _, m in got
     ]
     assert [t for t, _, _ in got] == ["markdown", "code", "code", "code", "code", "markdown"]
-    assert [i for _, i, _ in got] == ["c001", "c002", "double", "double-visible", "double-hidden", "q-why"]
+    assert [i for _, i, _ in got][2:] == ["double", "double-visible", "double-hidden", "q-why"]
+    assert all(re.fullmatch(r"c[0-9a-f]{10}", i) for _, i, _ in got[:2])
+    # plain cells' ids digest their content: inserting a cell leaves the other ids alone
+    again = _build_text(tmp_path, GOOD.replace("# %%\nimport numpy", "# %%\nx = 1\n\n# %%\nimport numpy", 1))
+    assert [c.id for c in again.cells if c.id != again.cells[1].id] == [c.id for c in nb.cells]
     assert flags == [None, None, (False, True, False, None), (True, False, True, 1), (True, False, True, 2),
                      (True, True, False, 1)]
     assert nb.cells[5].source == "### BEGIN SOLUTION\nBecause.\n### END SOLUTION"

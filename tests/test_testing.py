@@ -128,6 +128,7 @@ def test_every_contract_todo_is_known():
         "softmax_loss_naive",
         "softmax_loss_vectorized",
         "numerical_gradient",
+        "color_histogram_hsv",
     }
 
 
