@@ -302,6 +302,7 @@ def release(
     cdir.mkdir(parents=True, exist_ok=True)
     url = db_url or _course.resolve_db_url(cdir, None)
     _course.write_config(cdir, url)
+    _course.ensure_secret(cdir)  # the hidden inputs' seed: created once, at the first release
     dest = cdir / "source" / assignment
     dest.mkdir(parents=True, exist_ok=True)
     for old in dest.glob("*.ipynb"):

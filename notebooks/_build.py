@@ -70,7 +70,7 @@ TRUSTED_LINE = re.compile(
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 #: Transition of TEAM.md #1: until ``checks.check(..., cases=...)`` is in main, a visible cell may end
 #: without a hidden block and a hidden cell's line may omit ``cases=``.  When it lands, set this True.
-REQUIRE_CASES = False
+REQUIRE_CASES = True
 
 
 class SourceError(ValueError):

@@ -103,11 +103,14 @@ testing.assert_close(hinge_loss(np.zeros(10), 3), 9.0, name="hinge_loss(all scor
                      hint="With equal scores every wrong class adds exactly 1.")
 assert isinstance(hinge_loss(S_table[:, 0], 0), float), "hinge_loss must return a Python float"
 print("hinge_loss: visible tests passed")
+### BEGIN HIDDEN TESTS
+from autograder import checks; checks.check("hinge_loss", hinge_loss, cases="visible")
+### END HIDDEN TESTS
 
 # %% hidden id="hinge-loss-hidden" points=2
 # Hidden tests: the grader checks `hinge_loss` on more cases here.
 ### BEGIN HIDDEN TESTS
-from autograder import checks; checks.check("hinge_loss", hinge_loss)
+from autograder import checks; checks.check("hinge_loss", hinge_loss, cases="hidden")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -331,11 +334,14 @@ testing.assert_close(batch.sum(axis=1), np.ones(3), name="row sums of softmax(ar
 testing.assert_close(batch[0], softmax(cat), name="softmax row 0 vs softmax of one example")
 assert softmax(S_table.T.astype(np.float32)).dtype == np.float32, "keep the dtype of scores (float32 in, float32 out)"
 print("softmax: visible tests passed")
+### BEGIN HIDDEN TESTS
+from autograder import checks; checks.check("softmax", softmax, cases="visible")
+### END HIDDEN TESTS
 
 # %% hidden id="softmax-hidden" points=2
 # Hidden tests: the grader checks `softmax` on more cases here.
 ### BEGIN HIDDEN TESTS
-from autograder import checks; checks.check("softmax", softmax)
+from autograder import checks; checks.check("softmax", softmax, cases="hidden")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -365,11 +371,14 @@ testing.assert_close(cross_entropy_loss(np.array([0.0, 1000.0]), 0), 1000.0,
                      hint="Work with shifted scores: log(sum(exp(s - m))) - (s_y - m).")
 assert isinstance(cross_entropy_loss(S_table[:, 0], 0), float), "return a Python float"
 print("cross_entropy_loss: visible tests passed")
+### BEGIN HIDDEN TESTS
+from autograder import checks; checks.check("cross_entropy_loss", cross_entropy_loss, cases="visible")
+### END HIDDEN TESTS
 
 # %% hidden id="cross-entropy-hidden" points=2
 # Hidden tests: the grader checks `cross_entropy_loss` on more cases here.
 ### BEGIN HIDDEN TESTS
-from autograder import checks; checks.check("cross_entropy_loss", cross_entropy_loss)
+from autograder import checks; checks.check("cross_entropy_loss", cross_entropy_loss, cases="hidden")
 ### END HIDDEN TESTS
 
 # %% [markdown]

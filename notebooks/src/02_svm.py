@@ -145,11 +145,14 @@ W_small, X_small, y_small = rng.standard_normal((5, 4)), rng.standard_normal((7,
 testing.assert_gradient(svm_loss_naive, W_small, X_small, y_small, 0.0, name="svm_loss_naive gradient, reg=0")
 testing.assert_gradient(svm_loss_naive, W_small, X_small, y_small, 0.3, name="svm_loss_naive gradient, reg=0.3")
 print("svm_loss_naive: visible tests passed")
+### BEGIN HIDDEN TESTS
+from autograder import checks; checks.check("svm_loss_naive", svm_loss_naive, cases="visible")
+### END HIDDEN TESTS
 
 # %% hidden id="svm-naive-hidden" points=2
 # Hidden tests: the grader checks `svm_loss_naive` on more cases here.
 ### BEGIN HIDDEN TESTS
-from autograder import checks; checks.check("svm_loss_naive", svm_loss_naive)
+from autograder import checks; checks.check("svm_loss_naive", svm_loss_naive, cases="hidden")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -244,11 +247,14 @@ for reg in [0.0, 5e1]:
 _, dW32 = svm_loss_vectorized(W.astype(np.float32), X_dev, y_dev, 0.0)
 assert dW32.dtype == np.float32, f"dW must keep W's dtype float32, got {dW32.dtype}"
 print("svm_loss_vectorized: visible tests passed")
+### BEGIN HIDDEN TESTS
+from autograder import checks; checks.check("svm_loss_vectorized", svm_loss_vectorized, cases="visible")
+### END HIDDEN TESTS
 
 # %% hidden id="svm-vectorized-hidden" points=2
 # Hidden tests: the grader checks `svm_loss_vectorized` on more cases here.
 ### BEGIN HIDDEN TESTS
-from autograder import checks; checks.check("svm_loss_vectorized", svm_loss_vectorized)
+from autograder import checks; checks.check("svm_loss_vectorized", svm_loss_vectorized, cases="hidden")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -333,11 +339,14 @@ expected = [rng.choice(10, size=4, replace=True).tolist() for _ in range(3)]
 assert seen == expected, (f"minibatch indices {seen}, expected {expected}: create the rng once with "
                           "np.random.default_rng(seed) and call rng.choice(N, size=batch_size, replace=True)")
 print("train_sgd: visible tests passed")
+### BEGIN HIDDEN TESTS
+from autograder import checks; checks.check("train_sgd", train_sgd, cases="visible")
+### END HIDDEN TESTS
 
 # %% hidden id="train-sgd-hidden" points=2
 # Hidden tests: the grader checks `train_sgd` on more cases here.
 ### BEGIN HIDDEN TESTS
-from autograder import checks; checks.check("train_sgd", train_sgd)
+from autograder import checks; checks.check("train_sgd", train_sgd, cases="hidden")
 ### END HIDDEN TESTS
 
 # %% [markdown]

@@ -98,11 +98,14 @@ for reg in [0.0, 0.3]:
     testing.assert_gradient(softmax_loss_naive, W_small, X_small, y_small, reg,
                             name=f"softmax_loss_naive gradient, reg={reg}")
 print("softmax_loss_naive: visible tests passed")
+### BEGIN HIDDEN TESTS
+from autograder import checks; checks.check("softmax_loss_naive", softmax_loss_naive, cases="visible")
+### END HIDDEN TESTS
 
 # %% hidden id="softmax-naive-hidden" points=2
 # Hidden tests: the grader checks `softmax_loss_naive` on more cases here.
 ### BEGIN HIDDEN TESTS
-from autograder import checks; checks.check("softmax_loss_naive", softmax_loss_naive)
+from autograder import checks; checks.check("softmax_loss_naive", softmax_loss_naive, cases="hidden")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -180,11 +183,14 @@ for reg in [0.0, 5e1]:
 _, dW32 = softmax_loss_vectorized(W.astype(np.float32), X_dev, y_dev, 0.0)
 assert dW32.dtype == np.float32, f"dW must keep W's dtype float32, got {dW32.dtype}"
 print("softmax_loss_vectorized: visible tests passed")
+### BEGIN HIDDEN TESTS
+from autograder import checks; checks.check("softmax_loss_vectorized", softmax_loss_vectorized, cases="visible")
+### END HIDDEN TESTS
 
 # %% hidden id="softmax-vectorized-hidden" points=2
 # Hidden tests: the grader checks `softmax_loss_vectorized` on more cases here.
 ### BEGIN HIDDEN TESTS
-from autograder import checks; checks.check("softmax_loss_vectorized", softmax_loss_vectorized)
+from autograder import checks; checks.check("softmax_loss_vectorized", softmax_loss_vectorized, cases="hidden")
 ### END HIDDEN TESTS
 
 # %%

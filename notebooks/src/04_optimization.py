@@ -273,11 +273,14 @@ except ValueError:
 else:
     raise AssertionError("method='backward' should raise ValueError")
 print("numerical_gradient: visible tests passed")
+### BEGIN HIDDEN TESTS
+from autograder import checks; checks.check("numerical_gradient", numerical_gradient, cases="visible")
+### END HIDDEN TESTS
 
 # %% hidden id="numerical-gradient-hidden" points=2
 # Hidden tests: the grader checks `numerical_gradient` on more cases here.
 ### BEGIN HIDDEN TESTS
-from autograder import checks; checks.check("numerical_gradient", numerical_gradient)
+from autograder import checks; checks.check("numerical_gradient", numerical_gradient, cases="hidden")
 ### END HIDDEN TESTS
 
 # %% [markdown]
