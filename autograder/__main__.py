@@ -19,7 +19,15 @@ __all__ = ["build_parser", "main"]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m autograder", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(
+        prog="python -m autograder",
+        description="cs231n-lite's TA tooling on top of nbgrader. A course, in order: release (hand out the "
+        "student bundle) -> roster -> late-policy -> collect (Canvas / Moodle / exchange / folders) -> grade -> "
+        "written answers in Formgrader (JupyterLab > Nbgrader) -> feedback -> export (--format canvas). "
+        'README.md, "Running a real course", walks through it; every verb has --help.',
+        epilog="exit codes: 0 ok; 1 some notebook did not end ok (see the table); 2 an error that names the next "
+        "command; 3 bubblewrap missing",
+    )
     sub = p.add_subparsers(dest="verb", required=True)
 
     def common(sp, *, course=True):
@@ -28,10 +36,21 @@ def build_parser() -> argparse.ArgumentParser:
             sp.add_argument(
                 "--db-url", help="SQLAlchemy URL of the gradebook (default sqlite in the course dir)"
             )
-        sp.add_argument("--assignment", default="linear_classifiers")
+        sp.add_argument(
+            "--assignment", default="linear_classifiers", help="assignment id (default linear_classifiers)"
+        )
         return sp
 
-    r = common(sub.add_parser("release", help="generate the student version + bundle, with a leak scan"))
+    r = common(
+        sub.add_parser(
+            "release",
+            help="generate the student version + the student bundle zip to hand out, with a leak scan",
+            description="nbgrader generate_assignment into <course>/release/, then the student bundle "
+            "<course>/student_bundle/cs231n_lite_<assignment>.zip (released notebooks, cs231n_lite without the "
+            "reference, requirements.txt with nbgrader for the Validate button, a README) after a leak scan. "
+            "Upload the zip to your LMS.",
+        )
+    )
     r.add_argument("--source", help="folder of nbgrader source notebooks (default <repo>/notebooks)")
     r.add_argument("--due", help='due date for late penalties, e.g. "2026-12-01 17:00:00 UTC"')
 
@@ -65,7 +84,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="exotic names only: regexp on each file's path with named groups student_id, file_id (and timestamp)",
     )
 
-    g = common(sub.add_parser("grade", help="autograde in parallel sandboxes"))
+    g = common(
+        sub.add_parser(
+            "grade",
+            help="autograde in parallel sandboxes (written answers then wait for a TA in Formgrader)",
+            description="Run every collected submission in its own bubblewrap sandbox, then nbgrader autograde "
+            "writes the gradebook (late policy applied). The table shows per student 'autograded x/27 · written "
+            "answers pending (13 points)' until a TA grades the written answers in Formgrader "
+            "(cd <course> && jupyter lab, then Nbgrader > Formgrader).",
+        )
+    )
     g.add_argument("--student", action="append", dest="students", help="only this student (repeatable)")
     g.add_argument("--workers", type=int, help="parallel sandboxes (default: cores)")
     g.add_argument("--cell-timeout", type=int, default=30, help="seconds per cell (default 30)")
@@ -74,6 +102,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--memory-mb", type=int, default=2048, help="address-space limit per process (default 2048)"
     )
     g.add_argument("--allow-unsandboxed", action="store_true", help="grade without bwrap (TRUSTED code only)")
+    g.add_argument(
+        "--scheduler",
+        help="tcp://HOST:PORT of a Dask scheduler to grade on (default: an embedded cluster on this machine)",
+    )
+    g.add_argument("--force", action="store_true", help="regrade everyone (default: resume the ungraded)")
+    g.add_argument(
+        "--no-warm-kernels",
+        dest="warm",
+        action="store_false",
+        help="start every notebook's kernel from scratch (default: fork it from a pre-imported one per sandbox)",
+    )
 
     lp = common(
         sub.add_parser(
@@ -99,6 +138,10 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_parser(
             "feedback",
             help="per-student feedback HTML (hidden tests hidden, written answers 'awaiting a TA' until graded)",
+            description="Write <course>/feedback/<student>/<assignment>/<notebook>.html: the score split, each test "
+            "named after its check with its outcome but not its hidden source, the TA's points and comments, "
+            "'awaiting a TA' on answers not graded yet, maths as MathML (offline), no host paths. The late policy "
+            "is re-applied first from the current scores.",
         )
     )
     f.add_argument("--student", action="append", dest="students", help="only this student (repeatable)")
@@ -130,13 +173,6 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _progress(row) -> None:
-    print(
-        f"  graded {row.student}/{row.notebook}: {row.status} {row.score:g}/{row.max_score:g}",
-        file=sys.stderr,
-    )
-
-
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from autograder import api
@@ -160,13 +196,16 @@ def main(argv: list[str] | None = None) -> int:
                 cell_timeout=args.cell_timeout,
                 notebook_timeout=args.notebook_timeout,
                 memory_bytes=args.memory_mb * 1024 * 1024,
+                warm=args.warm,
             )
             res = api.grade(
                 students=args.students,
                 workers=args.workers,
                 options=opts,
                 allow_unsandboxed=args.allow_unsandboxed,
-                progress=_progress,
+                scheduler=args.scheduler,
+                force=args.force,
+                show_progress=True,
                 **common,
             )
             print(res.table())
@@ -195,6 +234,8 @@ def main(argv: list[str] | None = None) -> int:
     except SandboxUnavailable as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 3
+    except KeyboardInterrupt:
+        return 130
     except api.AutograderError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 3 if "bubblewrap" in str(exc) else 2

@@ -590,7 +590,8 @@ def _write(cdir: Path, tmp: Path, assignment: str, chosen: dict) -> list[str]:
             from nbgrader.utils import parse_utc
 
             (d / "timestamp.txt").write_text(_utc(max(parse_utc(t) for t in stamps)) + "\n")
-        assert len(list(d.glob("*.ipynb"))) == len(its)
+        if len(list(d.glob("*.ipynb"))) != len(its):  # verify the staged copy before touching submitted/
+            raise AutograderError(f"staging {s}'s submission in {d} failed; nothing in submitted/ was changed")
     submitted = cdir / "submitted"
     for s in sorted(by_student):
         dest = submitted / s / assignment

@@ -28,6 +28,7 @@ import re
 from pathlib import Path
 
 from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import List, Unicode
 
 __all__ = [
     "FeedbackDetails",
@@ -36,6 +37,7 @@ __all__ = [
     "TEMPLATE_DIR",
     "TEMPLATE_NAME",
     "redact_paths",
+    "redact_host_paths",
     "math_to_mathml",
     "check_title",
 ]
@@ -125,12 +127,36 @@ def _redact_output(out) -> None:
             out["data"][key] = redact_paths("".join(val) if isinstance(val, list) else val)
 
 
+def redact_host_paths(text: str, prefixes: list[str]) -> str:
+    """Like :func:`redact_paths`, but only for paths under one of `prefixes` (used on cell sources).
+
+    >>> redact_host_paths('p = "/srv/course/x.ipynb"; q = "/usr/share/dict"', ["/srv/course"])
+    'p = "…/x.ipynb"; q = "/usr/share/dict"'
+    """
+    prefixes = [p.rstrip("/") for p in prefixes if p and p != "/"]
+
+    def one(m: re.Match) -> str:
+        path = m.group(0)
+        if any(path == p or path.startswith(p + "/") for p in prefixes):
+            return _redact_one(m)
+        return path
+
+    return ABS_PATH.sub(one, text)
+
+
 class RedactPaths(NbGraderPreprocessor):
-    """Strip absolute paths from every output (see :func:`redact_paths`)."""
+    """Strip absolute paths from every output (see :func:`redact_paths`), and the grader's own folders
+    (`host_paths`) from cell sources too."""
+
+    host_paths = List(
+        Unicode(), help="folders of the grading host never to show, even in a cell's source"
+    ).tag(config=True)
 
     def preprocess_cell(self, cell, resources, index):
         for out in cell.get("outputs", []):
             _redact_output(out)
+        if self.host_paths:
+            cell.source = redact_host_paths(cell.source, self.host_paths)
         return cell, resources
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import os
+import sys
 from pathlib import Path
 
 from autograder import course as _course
@@ -72,6 +73,18 @@ def feedback(
         MathToMathML,
         CSSHTMLHeaderPreprocessor,
     ]
+    extra.RedactPaths.host_paths = sorted(
+        {
+            str(cdir),
+            str(_course.REPO),
+            str(Path.home()),
+            sys.prefix,
+            sys.base_prefix,
+            "/tmp/grader-lib",
+            "/tmp/work",
+            "/proc",
+        }
+    )
     extra.HTMLExporter.template_name = TEMPLATE_NAME
     extra.HTMLExporter.extra_template_basedirs = [
         str(TEMPLATE_DIR),
@@ -296,12 +309,12 @@ def export(
     png = out / "histogram.png"
     if waiting:
         auto = [100.0 * s.auto_score / s.auto_max if s.auto_max else 0.0 for s in st.values()]
-        pts = sum(s.pending_points for s in st.values()) / len(st)
+        pts = max(s.pending_points for s in st.values())
         _histogram(
             auto,
             png,
             f"{assignment}: autograded part only",
-            note=f"written answers pending for {len(waiting)} of {len(st)} students (~{pts:g} points each)",
+            note=f"written answers pending for {len(waiting)} of {len(st)} students (up to {pts:g} points)",
         )
     else:
         _histogram(
@@ -341,9 +354,7 @@ def _histogram(percents: list[float], path: Path, title: str, *, note: str = "")
     ax.hist(percents, bins=[i * 10 for i in range(11)], edgecolor="black")
     ax.set_xlabel("score (%)")
     ax.set_ylabel("students")
-    ax.set_title(f"{title}: {len(percents)} students", fontsize=10)
-    if note:
-        ax.text(0.5, 0.92, note, transform=ax.transAxes, ha="center", fontsize=8, color="#8a6d3b")
+    ax.set_title(f"{title}: {len(percents)} students" + (f"\n{note}" if note else ""), fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)

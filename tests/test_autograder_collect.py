@@ -216,3 +216,71 @@ def test_detect_layout_on_plain_folders(tmp_path):
 def test_default_pattern_groups():
     m = re.match(DEFAULT_PATTERN, "/x/y/ada.l-1_20261201T170000_02_svm.ipynb")
     assert m.group("student_id", "timestamp", "file_id") == ("ada.l-1", "20261201T170000", "02_svm.ipynb")
+
+
+def test_a_class_with_one_student_per_layout_and_lateness_case(course, tmp_path):
+    """ada: folders zip, on time; bob: Canvas, 1 h late (`late` marker); cyd: Moodle, 3 days late; dee: exchange,
+    on time; eve: zip_collect names, 1 h late. Every collected timestamp gives nbgrader the right lateness, and the
+    course's late policy the right fraction."""
+    from nbgrader.utils import parse_utc
+
+    from autograder.late import LatePolicy
+
+    course, klass = course
+    both = {"tiny_a.ipynb": _nb(klass), "tiny_b.ipynb": _nb(klass, "tiny_b")}
+    sources = [
+        lms.folders_zip(tmp_path / "folders.zip", {"ada": lms.HandIn(both, when=lms.ON_TIME)}),
+        lms.canvas_zip(
+            tmp_path / "canvas.zip",
+            {
+                "bob": lms.HandIn(
+                    both, when=lms.ONE_HOUR_LATE, name="Charles Babbage", lms_id="1001", late=True
+                )
+            },
+        ),
+        lms.moodle_zip(
+            tmp_path / "moodle.zip",
+            {"cyd": lms.HandIn(both, when=lms.THREE_DAYS_LATE, name="Marie Curie", lms_id="5")},
+        ),
+        lms.exchange_dir(
+            tmp_path / "exchange",
+            {"dee": [lms.HandIn(both, when=lms.ON_TIME)]},
+            course="c",
+            assignment=h.ASSIGNMENT,
+        ),
+        lms.zip_collect_zip(tmp_path / "zc.zip", {"eve": lms.HandIn(both, when=lms.ONE_HOUR_LATE)}),
+    ]
+    layouts = [api.collect(course_dir=course, source=src).layout for src in sources]
+    assert layouts == ["folders", "canvas", "moodle", "exchange", "zip_collect"]
+    due = parse_utc(lms.DUE_TEXT)
+    policy = LatePolicy(per_day=0.1, zero_after_days=2)
+    late, fraction = {}, {}
+    for student in ("ada", "bob", "cyd", "dee", "eve"):
+        stamp = (course / "submitted" / student / h.ASSIGNMENT / "timestamp.txt").read_text().strip()
+        late[student] = max(0.0, (parse_utc(stamp) - due).total_seconds())
+        fraction[student] = policy.fraction(late[student])
+        assert _submitted(course, student) == ["timestamp.txt", "tiny_a.ipynb", "tiny_b.ipynb"]
+    assert late == {"ada": 0.0, "bob": 3600.0, "cyd": 259200.0, "dee": 0.0, "eve": 3600.0}
+    assert fraction == {"ada": 0.0, "bob": 0.1, "cyd": 1.0, "dee": 0.0, "eve": 0.1}
+
+
+def test_a_student_who_uploaded_a_zip_of_notebooks_to_canvas(course, tmp_path):
+    import io
+
+    course, klass = course
+    inner = io.BytesIO()
+    with zipfile.ZipFile(inner, "w") as zf:
+        zf.write(_nb(klass), "my work/tiny_a.ipynb")
+        zf.write(_nb(klass, "tiny_b"), "my work/Tiny_B (2).ipynb")
+    z = tmp_path / "submissions.zip"
+    with zipfile.ZipFile(z, "w") as zf:
+        zf.writestr(
+            zipfile.ZipInfo("lovelaceada_1002_9001_my_work.zip", date_time=(2026, 12, 1, 16, 0, 0)),
+            inner.getvalue(),
+        )
+        zf.writestr("curiemarie_1003_9002_tiny_a.ipynb", _nb(klass).read_bytes())
+    res = api.collect(course_dir=course, source=z)
+    assert (res.layout, res.students) == ("canvas", ["ada", "cyd"])
+    assert res.timestamps["ada"] == "2026-12-01 16:00:00 UTC"
+    assert _submitted(course, "ada") == ["timestamp.txt", "tiny_a.ipynb", "tiny_b.ipynb"]
+    assert res.renamed == ["ada: Tiny_B (2).ipynb -> tiny_b.ipynb"]

@@ -103,7 +103,7 @@ def test_feedback_names_tests_says_awaiting_a_ta_renders_maths_offline_and_shows
     api.feedback(course_dir=course)
     raw = (course / "feedback" / "ada" / h.ASSIGNMENT / "tiny_b.html").read_text()
     text = _visible_text(course / "feedback" / "ada" / h.ASSIGNMENT / "tiny_b.html")
-    assert "tiny_b (autograded 3/3 · written answers pending (2 points))" in text
+    assert "tiny_b — autograded 3/3 · written answers pending (2 points)" in text
     assert "Test cell" not in text and "softmax (hidden cases)" in text
     assert "awaiting a TA: 2.0 points, not graded yet" in text
     assert "cdnjs" not in raw and "mathjax" not in raw.lower() and not re.search(r"(src|href)=\"https?:", raw)
@@ -201,7 +201,7 @@ def test_after_the_ta_grades_export_and_feedback_carry_it_and_the_late_policy_co
     api.feedback(course_dir=course, students=["ada"])
     text = _visible_text(course / "feedback" / "ada" / h.ASSIGNMENT / "tiny_b.html")
     assert "awaiting a TA" not in text and "Score: 2.0 / 2.0" in text
-    assert "tiny_b (5/5 (autograded 3/3 · written 2/2))" in text and "Right:" in text
+    assert "tiny_b — 5/5 (autograded 3/3 · written 2/2)" in text and "Right:" in text
     # a stricter policy, set after grading, is applied by the next export
     api.late_policy(course_dir=course, per_day=0.10, max_fraction=0.25, zero_after_days=2)
     rows = _rows(api.export(course_dir=course, out_dir=tmp_path).grades_csv)

@@ -19,7 +19,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 NB_DIR = ROOT / "notebooks"
-NAMES = ["01_scores_and_losses", "02_svm", "03_softmax", "04_optimization"]
+NAMES = ["01_scores_and_losses", "02_svm", "03_softmax", "04_optimization", "05_features"]
 
 #: contract: the student TODO functions of each notebook
 TODOS = {
@@ -27,6 +27,7 @@ TODOS = {
     "02_svm": ["svm_loss_naive", "svm_loss_vectorized", "train_sgd"],
     "03_softmax": ["softmax_loss_naive", "softmax_loss_vectorized"],
     "04_optimization": ["numerical_gradient"],
+    "05_features": ["color_histogram_hsv"],
 }
 #: lecture numbers that must be printed by a `# NBVAL_CHECK_OUTPUT` cell (stored outputs)
 LECTURE_NUMBERS = {
@@ -214,7 +215,8 @@ def test_build_check_command_reports_drift(tmp_path):
     (src / "03_softmax.py").write_text(text.replace("**Done.** Next:", "**Done!** Next:", 1))
     bad = subprocess.run(cmd, capture_output=True, text=True, env=env)
     assert bad.returncode == 1
-    assert "03_softmax.ipynb cell 24: source differs from 03_softmax.py" in bad.stderr, bad.stderr
+    last = len(load("03_softmax").cells)  # the "Done" cell is the last one (cells count from 1)
+    assert f"03_softmax.ipynb cell {last}: source differs from 03_softmax.py" in bad.stderr, bad.stderr
     assert "run `python notebooks/_build.py`" in bad.stderr
 
 
@@ -226,6 +228,7 @@ def test_svm_paste_cell_of_04_is_the_02_solution():
         return cell.source.split("### BEGIN SOLUTION", 1)[1]
 
     assert solution("04_optimization", "svm-paste") == solution("02_svm", "svm-vectorized")
+    assert solution("05_features", "svm-paste") == solution("02_svm", "svm-vectorized")
 
 
 def test_sources_survive_opening_and_saving_in_jupyterlab(tmp_path):
@@ -381,6 +384,20 @@ def test_build_maps_roles_to_nbgrader_metadata(tmp_path):
             "# %%\nimport numpy as np",
             "# %%\n### BEGIN HIDDEN TESTS\nimport numpy as np\n### END HIDDEN TESTS",
             "hidden-test markers outside a visible/hidden test cell",
+        ),
+        (
+            'assert double(2) == 4\n### BEGIN HIDDEN TESTS\n'
+            'from autograder import checks; checks.check("hinge_loss", hinge_loss, cases="visible")\n'
+            "### END HIDDEN TESTS",
+            "assert double(2) == 4",
+            "cell 4 ('# %% visible id=\"double-visible\" points=1'): a visible cell ends with exactly one "
+            "hidden block, found 0",
+        ),
+        (
+            'checks.check("hinge_loss", hinge_loss, cases="hidden")',
+            'checks.check("hinge_loss", hinge_loss)',
+            'the hidden block holds exactly one line `from autograder import checks; checks.check("<fn>", <fn>, '
+            'cases="hidden")`',
         ),
         (
             '# %% todo id="double"',
@@ -555,11 +572,14 @@ testing.assert_close(softmax(np.array([0.0, 0.0])), [0.5, 0.5], name="softmax([0
 testing.assert_close(softmax(np.array([1000.0, 1000.0])), [0.5, 0.5], name="softmax([1000, 1000])",
                      hint="Subtract the max before np.exp.")
 print("softmax: visible tests passed")
+### BEGIN HIDDEN TESTS
+from autograder import checks; checks.check("softmax", softmax, cases="visible")
+### END HIDDEN TESTS
 
 # %% hidden id="softmax-warmup-hidden" points=2
 # Hidden tests: the grader checks `softmax` on more cases here.
 ### BEGIN HIDDEN TESTS
-from autograder import checks; checks.check("softmax", softmax)
+from autograder import checks; checks.check("softmax", softmax, cases="hidden")
 ### END HIDDEN TESTS
 
 '''
@@ -620,3 +640,16 @@ def test_author_adds_a_todo_releases_and_grades_it(tmp_path):
         assert score("softmax-naive-hidden", "ada") == 0.0
     rows = {r.student: r for r in result.rows}
     assert rows["ada"].score == 3.0 and rows["bob"].score == 0.0, result.table()
+
+
+def test_intro_says_how_points_are_earned_and_the_cells_agree(name):
+    """Issue 8 (4): each notebook's intro says how points are earned; the points it states are the cells' points."""
+    import jupytext
+
+    intro = load(name).cells[0].source
+    assert "**How points are earned.**" in intro and "1 for\nthe visible test, 2 for the hidden test" in intro
+    assert "nothing evaluated in your notebook decides a point" in intro and "1 point each" in intro
+    stated = {"visible": 1, "hidden": 2, "answer": 1}
+    cells = jupytext.read(NB_DIR / "src" / f"{name}.py").cells
+    graded = [(c.metadata["title"], c.metadata["points"]) for c in cells if c.metadata.get("title") in stated]
+    assert graded and all(points == stated[role] for role, points in graded), graded

@@ -12,6 +12,13 @@
 #
 # Run the cells in order. Cells that need an unfinished TODO stop with
 # `finish TODO ... first` and name the cell to complete.
+#
+# **How points are earned.** Each TODO earns the points of the two locked test cells right after it: 1 for
+# the visible test, 2 for the hidden test. The visible asserts are your self-check (nbgrader's *Validate*
+# runs them too), but when the course grades, nothing evaluated in your notebook decides a point: the
+# course's trusted grader calls your function with inputs it chooses — the visible cases for the visible
+# cell's point, hidden cases for the hidden test — and compares the values it gets back with the reference
+# solution, outside your notebook. Written answers (**Your answer** cells) are graded by a TA, 1 point each.
 
 # %%
 import numpy as np

@@ -10,6 +10,13 @@
 # written answer. Conventions (same as `cs231n_lite`): `W` is an array of shape (D, C), `X` of shape
 # (N, D) with the bias column last, `y` of shape (N,); a loss returns `(loss, dW)` with
 # `loss = mean data loss + reg * sum(W * W)`.
+#
+# **How points are earned.** Each TODO earns the points of the two locked test cells right after it: 1 for
+# the visible test, 2 for the hidden test. The visible asserts are your self-check (nbgrader's *Validate*
+# runs them too), but when the course grades, nothing evaluated in your notebook decides a point: the
+# course's trusted grader calls your function with inputs it chooses — the visible cases for the visible
+# cell's point, hidden cases for the hidden test — and compares the values it gets back with the reference
+# solution, outside your notebook. Written answers (**Your answer** cells) are graded by a TA, 1 point each.
 
 # %%
 import time
