@@ -149,7 +149,7 @@ def prepare_data(state: Path, *, repo: Path | None = None) -> Path:
 
 
 def _sandbox_env(data_dir: Path, *, isolated: bool = True) -> dict[str, str]:
-    venv_bin = str(Path(sandbox.python_executable()).parent)
+    venv_bin = str(Path(sys.executable).parent)
     return {
         "PATH": f"{venv_bin}:/usr/local/bin:/usr/bin:/bin",
         "HOME": "/tmp",
@@ -254,7 +254,7 @@ def grade_submission(job: dict) -> dict:
     t0 = time.monotonic()
     try:
         proc = sandbox.start(
-            [sandbox.python_executable(), "-I", SANDBOX_RUNNER if isolated else str(RUNNER)],
+            [sys.executable, "-I", SANDBOX_RUNNER if isolated else str(RUNNER)],
             limits=_job_limits(options, len(items)),
             ro_binds=binds,
             hide=hide,
@@ -302,7 +302,7 @@ def grade_submission(job: dict) -> dict:
         except OSError:
             pass
     finally:
-        proc.close(timeout=10)
+        _close(proc)
     for res in out["results"].values():
         res["seconds"] = float(res.get("seconds") or (time.monotonic() - t0))
     return out
@@ -457,6 +457,19 @@ def _phase2(
                 row.status, row.error = "error", errors[0]
             if progress is not None:
                 progress(row)
+
+
+def _close(proc, timeout: float = 10.0) -> None:
+    """End a sandbox started with :func:`autograder.sandbox.start`: close its stdin, wait, kill what is left."""
+    try:
+        proc.stdin.close()
+    except OSError:
+        pass
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def _write_atomic(path: Path, text: str) -> None:

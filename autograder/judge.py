@@ -45,6 +45,7 @@ GRADE_LINE = re.compile(
     r'(?:, cases="(?P<cases>visible|hidden)")?\)$'
 )
 BEGIN, END = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"
+MAX_FRAME = 64 * 1024 * 1024  # bytes the trusted side accepts in one frame from a sandbox (a value, a notebook)
 
 
 @dataclass
@@ -154,7 +155,7 @@ class RemoteCaller:
                 self.proc.stdin, {"op": "call", "fn": name, "timeout": timeout, "value": tree}, blobs
             )
             while True:
-                head, data = wire.read_frame(self.proc.stdout)
+                head, data = wire.read_frame(self.proc.stdout, max_total=MAX_FRAME)
                 if head.get("op") == "callback":
                     self._callback(head, data, callbacks)
                     continue
@@ -276,7 +277,7 @@ def judge_notebook(proc, nb, *, job: dict, files: dict, secret: str, call_timeou
             proc.stdin, {"op": "notebook", "job": {**job, "checkpoints": sorted(by_index)}}, [payload]
         )
         while True:
-            head, data = wire.read_frame(proc.stdout)
+            head, data = wire.read_frame(proc.stdout, max_total=MAX_FRAME)
             op = head.get("op")
             if op == "checkpoint":
                 gc = by_index.get(head.get("index"))
@@ -304,9 +305,14 @@ def judge_notebook(proc, nb, *, job: dict, files: dict, secret: str, call_timeou
             if status == "timeout"
             else f"the sandbox stopped: {exc}".splitlines()[0][:300]
         )
-        stderr = (
-            proc.stderr.decode(errors="replace").strip().splitlines()[-1:] if hasattr(proc, "stderr") else []
-        )
+        if getattr(proc, "memory_exceeded", False):  # the whole-sandbox cap (cgroup or watchdog) killed it
+            status = "memory"
+            error = (
+                f"the notebook's processes together used more than {proc.limits.sandbox_memory_bytes >> 20} MiB "
+                "(whole-sandbox limit); the sandbox was stopped"
+            )
+        raw = getattr(proc, "stderr", b"")
+        stderr = raw.decode(errors="replace").strip().splitlines()[-1:] if isinstance(raw, bytes) else []
         if stderr and status == "error":
             if "MemoryError" in stderr[0]:
                 status = "memory"

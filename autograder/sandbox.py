@@ -16,8 +16,20 @@ Design
   Inside a user namespace ``RLIMIT_NPROC`` counts only the sandbox's own processes. When the grader runs as root,
   bwrap runs privileged (no user namespace) and the launcher drops to an unprivileged uid (:func:`sandbox_uid`: one
   per parallel worker and grader process, so one fork bomb cannot starve a neighbour) before exec; capabilities are gone after that.
+* Whole-sandbox limits (:mod:`autograder.sandbox` ``guard``): the SUM of the memory of all processes of one
+  sandbox is capped at ``Limits.total_memory_bytes`` and the number of its tasks at ``max_processes``. Where the
+  machine lets the grader create a cgroup (cgroup v2 with the memory and pids controllers delegated, or cgroup v1
+  ``memory`` + ``pids`` hierarchies writable, e.g. as root), every sandbox gets its own one, joined before
+  ``bwrap`` is exec'ed (so no child can start outside it): the kernel refuses forks past ``pids.max`` and kills
+  on memory; the parent sees the OOM kill and kills the rest of the sandbox (``memory_exceeded``). Elsewhere a
+  parent-side watchdog thread sums the proportional set size (PSS, shared pages counted once) of the sandbox's
+  process tree every 0.2 s and kills the sandbox when the sum passes the cap. Either way ``RLIMIT_AS`` still
+  gives a single greedy process a catchable ``MemoryError`` first.
 * The parent enforces the wall clock (kills the whole process group) and caps the bytes it reads from stdout and
   stderr, so 100 MB of output costs at most ``max_output_bytes`` of memory.
+* Paths reached through symlinks (a virtualenv or course folder behind a symlinked folder) are bound at their
+  real location and the same symlinks are recreated inside, so ``sys.executable`` and every path in ``env``
+  resolve the same way inside as outside.
 
 Without bubblewrap
 ------------------
@@ -49,13 +61,15 @@ import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from autograder import _guard
+
 __all__ = [
     "Limits",
     "SandboxProcess",
     "SandboxResult",
     "SandboxUnavailable",
     "find_bwrap",
-    "python_executable",
+    "guard_mechanism",
     "python_paths",
     "run",
     "start",
@@ -95,9 +109,9 @@ class Limits:
     cpu_seconds : int
         ``RLIMIT_CPU`` per process.
     memory_bytes : int
-        ``RLIMIT_AS`` (address space) per process.
+        ``RLIMIT_AS`` (address space) per process: one greedy process gets a catchable ``MemoryError``.
     max_processes : int
-        ``RLIMIT_NPROC`` (processes and threads of the sandbox user).
+        ``RLIMIT_NPROC`` (processes and threads of the sandbox user) and the sandbox cgroup's ``pids.max``.
     max_file_bytes : int
         ``RLIMIT_FSIZE``: largest file a process may write.
     max_open_files : int
@@ -106,6 +120,10 @@ class Limits:
         Bytes of stdout kept by the parent; more kills the run (``output_truncated``).
     tmp_bytes : int
         Size of the private ``/tmp`` tmpfs.
+    total_memory_bytes : int, optional
+        Memory of ALL processes of the sandbox together (cgroup or watchdog, see the module docstring); past it
+        the whole sandbox is killed (``memory_exceeded``). Default ``memory_bytes + 512 MiB``: room for the
+        runner and the kernel's helpers next to one process at its ``RLIMIT_AS``.
     """
 
     wall_seconds: float = 120.0
@@ -116,6 +134,14 @@ class Limits:
     max_open_files: int = 512
     max_output_bytes: int = 64 * MiB
     tmp_bytes: int = 256 * MiB
+    total_memory_bytes: int | None = None
+
+    @property
+    def sandbox_memory_bytes(self) -> int:
+        """The whole-sandbox memory cap in bytes (``total_memory_bytes`` or its default)."""
+        if self.total_memory_bytes is not None:
+            return int(self.total_memory_bytes)
+        return int(self.memory_bytes) + 512 * MiB
 
     def rlimits(self, *, nproc: bool = True) -> dict[str, int]:
         out = {
@@ -132,7 +158,13 @@ class Limits:
 
 @dataclass
 class SandboxResult:
-    """Outcome of :func:`run`. ``returncode`` is negative for a signal (e.g. -9 = SIGKILL)."""
+    """Outcome of :func:`run`. ``returncode`` is negative for a signal (e.g. -9 = SIGKILL).
+
+    ``memory_exceeded``: the sandbox's processes together passed ``Limits.sandbox_memory_bytes`` and the whole
+    sandbox was killed (report it as status ``memory``). ``peak_memory_bytes``: the highest whole-sandbox usage
+    seen (cgroup high-water mark, or the watchdog's largest sample; 0 with ``guard == "none"``). ``guard``: the
+    mechanism that enforced it (``cgroup-v2``, ``cgroup-v1``, ``watchdog``, ``none``).
+    """
 
     returncode: int | None
     stdout: bytes
@@ -142,6 +174,9 @@ class SandboxResult:
     output_truncated: bool = False
     sandboxed: bool = True
     command: list[str] = field(default_factory=list)
+    memory_exceeded: bool = False
+    peak_memory_bytes: int = 0
+    guard: str = "none"
 
 
 def sandbox_uid(slot: int) -> int:
@@ -200,6 +235,40 @@ def _mkdirs(args: list[str], made: set[str], dest: Path) -> None:
             made.add(s)
 
 
+def _symlinks(path: str | os.PathLike) -> list[tuple[str, str]]:
+    """(link, target) of every host symlink met while resolving `path`, in resolution order.
+
+    >>> _symlinks("/definitely/not/a/link")
+    []
+    """
+    out: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    todo = [os.path.abspath(path)]
+    while todo and len(seen) < 40:  # 40: the kernel's own limit on nested symlinks
+        parts = Path(todo.pop()).parts
+        cur = Path(parts[0])
+        for i, part in enumerate(parts[1:], start=1):
+            nxt = cur / part
+            if nxt.is_symlink():
+                target = os.readlink(nxt)
+                if str(nxt) not in seen:
+                    seen.add(str(nxt))
+                    out.append((str(nxt), target))
+                    todo.append(os.path.join(os.path.normpath(os.path.join(cur, target)), *parts[i + 1 :]))
+                break
+            cur = nxt
+    return out
+
+
+def _spelled_paths(argv0: str, env: dict[str, str], ro_binds) -> list[str]:
+    """Host paths the sandbox must reach under the SAME spelling as outside (symlinks included)."""
+    paths = [sys.executable, sys.prefix, sys.exec_prefix, sys.base_prefix, sys.base_exec_prefix, argv0]
+    for value in env.values():
+        paths += [p for p in value.split(os.pathsep) if os.path.isabs(p)]
+    paths += [str(dest) for src, dest in ro_binds if os.path.exists(dest)]
+    return [p for p in paths if os.path.isabs(p)]
+
+
 def _bwrap_args(
     bwrap: str,
     *,
@@ -207,6 +276,7 @@ def _bwrap_args(
     hide: list[Path],
     env: dict[str, str],
     limits: Limits,
+    argv0: str = "",
 ) -> list[str]:
     args = [bwrap, "--unshare-all", "--die-with-parent", "--new-session", "--clearenv"]
     if os.getuid() == 0:
@@ -246,12 +316,257 @@ def _bwrap_args(
             for p in pys:  # e.g. the virtualenv inside the hidden repository
                 if p.is_relative_to(h):
                     args += ["--ro-bind", str(p), str(p)]
+    # Symlinks on the way to the interpreter, the binds and the paths in `env` (e.g. a virtualenv behind a
+    # symlinked folder): everything above is bound at its REAL path, so recreate the links that lead there.
+    for spelled in _spelled_paths(argv0, env, ro_binds):
+        for link, target in _symlinks(spelled):
+            if link in made or _under(Path(link), bound) or _under(Path(link), ["/proc", "/dev"]):
+                continue
+            _mkdirs(args, made, Path(link))
+            args += ["--symlink", target, link]
+            made.add(link)
     for src, dest in ro_binds:
-        _mkdirs(args, made, Path(dest))
+        dest = Path(dest)
+        if dest.exists():  # bind at the real path; the symlinks above lead the given spelling there
+            dest = dest.resolve()
+        _mkdirs(args, made, dest)
         args += ["--ro-bind", str(src), str(dest)]
     for k, v in env.items():
         args += ["--setenv", k, v]
     return args
+
+
+def guard_mechanism() -> str:
+    """How whole-sandbox memory and process caps are enforced on this machine: ``cgroup-v2``, ``cgroup-v1``
+    or ``watchdog`` (``$AUTOGRADER_GUARD`` forces one)."""
+    return _guard.available()
+
+
+def _command(
+    argv: list[str],
+    *,
+    limits: Limits,
+    ro_binds,
+    hide,
+    env: dict[str, str] | None,
+    slot: int,
+    cwd: str,
+    allow_unsandboxed: bool,
+) -> tuple[list[str], dict[str, str], bool]:
+    """(command line, environment of the Popen, sandboxed?) for `argv` under `limits`."""
+    env = dict(env or {})
+    env.setdefault("PATH", "/usr/local/bin:/usr/bin:/bin")
+    bwrap = find_bwrap()
+    if bwrap is None and not allow_unsandboxed:
+        raise SandboxUnavailable(
+            "bubblewrap (bwrap) is missing or cannot create namespaces on this machine; expected a working "
+            "/usr/bin/bwrap. Install it with `apt-get install bubblewrap` (or allow unprivileged user namespaces), "
+            "or pass --allow-unsandboxed to grade TRUSTED notebooks with rlimits only."
+        )
+    cfg = {"rlimits": limits.rlimits(nproc=bwrap is not None), "cwd": cwd, "uid": None}
+    if bwrap is None:
+        warnings.warn(
+            "bubblewrap is not available: running UNSANDBOXED with rlimits only -- the code can read the "
+            "repository, the reference solutions and the gradebook, and use the network.",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        cfg["cwd"] = os.getcwd() if cwd == "/tmp" else cwd
+        return [sys.executable, "-I", "-S", "-c", _LAUNCHER, json.dumps(cfg), *argv], env, False
+    if os.getuid() == 0:
+        cfg["uid"] = sandbox_uid(slot)
+    launcher = [sys.executable, "-I", "-S", "-c", _LAUNCHER, json.dumps(cfg), *argv]
+    prefix = _bwrap_args(
+        bwrap,
+        ro_binds=[(Path(a), Path(b)) for a, b in ro_binds],
+        hide=[Path(h) for h in hide],
+        env=env,
+        limits=limits,
+        argv0=argv[0] if argv else "",
+    )
+    return [*prefix, "--", *launcher], {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}, True
+
+
+class SandboxProcess:
+    """A running sandbox (see :func:`start`): Popen-like, with every limit of :class:`Limits` enforced.
+
+    Attributes ``stdin`` and ``stdout`` are the raw binary pipes (``None`` when not requested); stderr is read by
+    a thread and kept up to 256 KiB. The wall clock (``limits.wall_seconds`` from the start), the whole-sandbox
+    memory cap and the process cap are enforced by the handle itself, whatever the caller does with the pipes.
+
+    Examples
+    --------
+    >>> p = start([sys.executable, "-c", "print(input()[::-1])"], env={"HOME": "/tmp"})  # doctest: +SKIP
+    >>> p.stdin.write(b"abc\\n"); p.stdin.close()  # doctest: +SKIP
+    >>> p.stdout.read(), p.wait().returncode  # doctest: +SKIP
+    (b'cba\\n', 0)
+    """
+
+    STDERR_CAP = 256 * 1024
+
+    def __init__(self, cmd: list[str], popen_env: dict, limits: Limits, *, sandboxed: bool, guard, pipes):
+        self.limits = limits
+        self.command = cmd
+        self.sandboxed = sandboxed
+        self.timed_out = False
+        self.memory_exceeded = False
+        self._guard = guard
+        self._stderr = bytearray()
+        self._done = threading.Event()
+        self._result: SandboxResult | None = None
+        self._t0 = time.monotonic()
+        stdin_pipe, stdout_pipe = pipes
+        try:
+            self._proc = subprocess.Popen(
+                guard.wrap(cmd),
+                stdin=subprocess.PIPE if stdin_pipe else subprocess.DEVNULL,
+                stdout=subprocess.PIPE if stdout_pipe else subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                env=popen_env,
+                start_new_session=True,
+                close_fds=True,
+            )
+        except BaseException:
+            guard.close()
+            raise
+        self.pid = self._proc.pid
+        self.stdin = self._proc.stdin
+        self.stdout = self._proc.stdout
+        guard.watch(self.pid, self._memory_breach)
+        self._err_thread = threading.Thread(target=self._read_stderr, daemon=True)
+        self._err_thread.start()
+        self._timer = threading.Timer(float(limits.wall_seconds), self._wall_clock)
+        self._timer.daemon = True
+        self._timer.start()
+
+    # -- limits --------------------------------------------------------------------------------------------
+    def _memory_breach(self) -> None:
+        self.memory_exceeded = True
+        self.kill()
+
+    def _wall_clock(self) -> None:
+        if self._proc.poll() is None:
+            self.timed_out = True
+            self.kill()
+
+    def _read_stderr(self) -> None:
+        stream = self._proc.stderr
+        while True:
+            chunk = stream.read1(1 << 16)
+            if not chunk:
+                break
+            room = self.STDERR_CAP - len(self._stderr)
+            if room > 0:
+                self._stderr += chunk[:room]
+        stream.close()
+
+    # -- Popen-like API ---------------------------------------------------------------------------------------
+    def poll(self) -> int | None:
+        """The return code, or None while the sandbox runs."""
+        return self._proc.poll()
+
+    def kill(self) -> None:
+        """SIGKILL the whole sandbox (its process group; with a cgroup, every member)."""
+        try:
+            os.killpg(self._proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self._guard.kill_all()
+
+    def wait(self, timeout: float | None = None) -> SandboxResult:
+        """Wait for the end (the wall clock still applies); release the cgroup; return the :class:`SandboxResult`
+        (its ``stdout`` is empty: the caller read the pipe).
+
+        Raises ``subprocess.TimeoutExpired`` when `timeout` passes first (the sandbox keeps running).
+        """
+        if self._result is not None:
+            return self._result
+        self._proc.wait(timeout=timeout)
+        return self._finish(b"", truncated=False)
+
+    def _finish(self, stdout: bytes, *, truncated: bool) -> SandboxResult:
+        if self._result is not None:
+            return self._result
+        self._timer.cancel()
+        self.kill()  # leftovers of the session (there should be none: --die-with-parent + pid namespace)
+        self._guard.finish()
+        self.memory_exceeded = self.memory_exceeded or self._guard.breached
+        self._guard.close()
+        self._err_thread.join(timeout=5)
+        for pipe in (self.stdin, self.stdout):
+            if pipe is not None:
+                try:
+                    pipe.close()
+                except OSError:
+                    pass
+        self._result = SandboxResult(
+            returncode=self._proc.returncode,
+            stdout=stdout,
+            stderr=bytes(self._stderr),
+            seconds=time.monotonic() - self._t0,
+            timed_out=self.timed_out,
+            output_truncated=truncated,
+            sandboxed=self.sandboxed,
+            command=self.command,
+            memory_exceeded=self.memory_exceeded,
+            peak_memory_bytes=int(self._guard.peak),
+            guard=self._guard.mechanism,
+        )
+        return self._result
+
+    @property
+    def returncode(self) -> int | None:
+        return self._proc.returncode
+
+    def __enter__(self) -> SandboxProcess:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._result is None:
+            self.kill()
+            self.wait()
+
+
+def start(
+    argv: list[str],
+    *,
+    limits: Limits | None = None,
+    ro_binds: list[tuple[str | os.PathLike, str | os.PathLike]] = (),
+    hide: list[str | os.PathLike] = (),
+    env: dict[str, str] | None = None,
+    slot: int = 0,
+    cwd: str = "/tmp",
+    allow_unsandboxed: bool = False,
+    stdin: bool = True,
+    stdout: bool = True,
+    guard: str | None = None,
+) -> SandboxProcess:
+    """Start `argv` sandboxed and return a Popen-like :class:`SandboxProcess` (interactive use: streaming pipes).
+
+    Same parameters as :func:`run`, except: `stdin` / `stdout` say whether to open those pipes (else
+    ``/dev/null``); `guard` forces the whole-sandbox mechanism (``auto``, ``cgroup``, ``watchdog``, ``none``;
+    default ``$AUTOGRADER_GUARD`` or ``auto``). Always finish with ``wait()`` (or use it as a context manager):
+    that releases the sandbox's cgroup.
+
+    Examples
+    --------
+    >>> with start(["/bin/cat"], env={"HOME": "/tmp"}) as p:  # doctest: +SKIP
+    ...     p.stdin.write(b"hi"); p.stdin.close(); print(p.stdout.read())
+    b'hi'
+    """
+    limits = limits or Limits()
+    cmd, popen_env, sandboxed = _command(
+        argv,
+        limits=limits,
+        ro_binds=ro_binds,
+        hide=hide,
+        env=env,
+        slot=slot,
+        cwd=cwd,
+        allow_unsandboxed=allow_unsandboxed,
+    )
+    g = _guard.make_guard(limits.sandbox_memory_bytes, int(limits.max_processes) + 8, prefer=guard)
+    return SandboxProcess(cmd, popen_env, limits, sandboxed=sandboxed, guard=g, pipes=(stdin, stdout))
 
 
 def run(
@@ -265,6 +580,7 @@ def run(
     slot: int = 0,
     cwd: str = "/tmp",
     allow_unsandboxed: bool = False,
+    guard: str | None = None,
 ) -> SandboxResult:
     """Run `argv` sandboxed; feed `stdin`; return captured (capped) output. Never raises for the command's failures.
 
@@ -288,6 +604,8 @@ def run(
         Working directory inside the sandbox (must exist there; ``/tmp`` does).
     allow_unsandboxed : bool
         Without a working bwrap: False raises :class:`SandboxUnavailable`; True runs with rlimits only (warning).
+    guard : str, optional
+        Whole-sandbox memory/process mechanism (see :func:`start`).
 
     Examples
     --------
@@ -296,204 +614,39 @@ def run(
     b'/tmp\\n'
     """
     limits = limits or Limits()
-    cmd, popen_env, sandboxed = _command(argv, limits, ro_binds, hide, env, slot, cwd, allow_unsandboxed)
-    return _communicate(cmd, stdin, limits, popen_env, sandboxed=sandboxed)
-
-
-def python_executable() -> str:
-    """The interpreter path to run INSIDE the sandbox: the virtualenv folder resolved, the name inside it kept.
-
-    The sandbox binds real paths (:func:`python_paths`), so a virtualenv or checkout reached through a symlink
-    (``/work/main -> /srv/main``) must be started as ``/srv/main/.venv/bin/python``: ``sys.executable`` itself
-    does not exist in there (``bwrap: execvp ...: No such file or directory``). The ``bin/python`` symlink inside
-    the virtualenv is kept, so Python still finds ``pyvenv.cfg`` and the virtualenv's site-packages.
-    """
-    exe = Path(sys.executable)
-    prefix = Path(sys.prefix)
-    try:
-        return str(prefix.resolve() / exe.relative_to(prefix))
-    except ValueError:
-        return str(exe.parent.resolve() / exe.name)
-
-
-def _command(argv, limits, ro_binds, hide, env, slot, cwd, allow_unsandboxed):
-    """Return (command, Popen environment, sandboxed) for :func:`run` and :func:`start`."""
-    env = dict(env or {})
-    env.setdefault("PATH", "/usr/local/bin:/usr/bin:/bin")
-    bwrap = find_bwrap()
-    if bwrap is None and not allow_unsandboxed:
-        raise SandboxUnavailable(
-            "bubblewrap (bwrap) is missing or cannot create namespaces on this machine; expected a working "
-            "/usr/bin/bwrap. Install it with `apt-get install bubblewrap` (or allow unprivileged user namespaces), "
-            "or pass --allow-unsandboxed to grade TRUSTED notebooks with rlimits only."
-        )
-    cfg = {"rlimits": limits.rlimits(nproc=bwrap is not None), "cwd": cwd, "uid": None}
-    if bwrap is not None:
-        if os.getuid() == 0:
-            cfg["uid"] = sandbox_uid(slot)
-        launcher = [python_executable(), "-I", "-S", "-c", _LAUNCHER, json.dumps(cfg), *argv]
-        prefix = _bwrap_args(
-            bwrap,
-            ro_binds=[(Path(a), Path(b)) for a, b in ro_binds],
-            hide=[Path(h) for h in hide],
-            env=env,
-            limits=limits,
-        )
-        cmd = [*prefix, "--", *launcher]
-        popen_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
-    else:
-        warnings.warn(
-            "bubblewrap is not available: running UNSANDBOXED with rlimits only -- the code can read the "
-            "repository, the reference solutions and the gradebook, and use the network.",
-            RuntimeWarning,
-            stacklevel=2,
-        )
-        cfg["cwd"] = os.getcwd() if cwd == "/tmp" else cwd
-        cmd = [python_executable(), "-I", "-S", "-c", _LAUNCHER, json.dumps(cfg), *argv]
-        popen_env = env
-    return cmd, popen_env, bwrap is not None
-
-
-class SandboxProcess:
-    """A sandboxed command with binary stdin/stdout pipes for a request/response protocol (:func:`start`).
-
-    The parent kills the whole process group at the wall-clock limit or on :meth:`kill`; stderr is read in a
-    thread and capped at 256 KiB (:attr:`stderr`).
-    """
-
-    def __init__(self, cmd, env, limits: Limits, *, sandboxed: bool):
-        self.limits = limits
-        self.sandboxed = sandboxed
-        self.command = cmd
-        self.t0 = time.monotonic()
-        self.proc = subprocess.Popen(
-            cmd,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=env,
-            start_new_session=True,
-            close_fds=True,
-        )
-        self.stdin, self.stdout = self.proc.stdin, self.proc.stdout
-        self._stderr = bytearray()
-        self.timed_out = False
-        self._done = threading.Event()
-        threading.Thread(target=self._read_stderr, daemon=True).start()
-        threading.Thread(target=self._watch, daemon=True).start()
-
-    def _read_stderr(self) -> None:
-        while True:
-            chunk = self.proc.stderr.read1(1 << 16)
-            if not chunk:
-                break
-            room = 256 * 1024 - len(self._stderr)
-            if room > 0:
-                self._stderr += chunk[:room]
-
-    def _watch(self) -> None:
-        if not self._done.wait(self.limits.wall_seconds) and self.proc.poll() is None:
-            self.timed_out = True
-            self.kill()
-
-    @property
-    def stderr(self) -> bytes:
-        return bytes(self._stderr)
-
-    @property
-    def seconds(self) -> float:
-        return time.monotonic() - self.t0
-
-    def kill(self) -> None:
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-
-    def close(self, timeout: float = 10.0) -> int | None:
-        """Close stdin, wait up to `timeout` s for the exit, then kill what is left; return the exit code."""
-        for f in (self.stdin,):
-            try:
-                f.close()
-            except OSError:
-                pass
-        try:
-            self.proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            pass
-        self.kill()
-        self.proc.wait()
-        self._done.set()
-        try:
-            self.stdout.close()
-        except OSError:
-            pass
-        return self.proc.returncode
-
-
-def start(
-    argv: list[str],
-    *,
-    limits: Limits | None = None,
-    ro_binds: list[tuple[str | os.PathLike, str | os.PathLike]] = (),
-    hide: list[str | os.PathLike] = (),
-    env: dict[str, str] | None = None,
-    slot: int = 0,
-    cwd: str = "/tmp",
-    allow_unsandboxed: bool = False,
-) -> SandboxProcess:
-    """Start `argv` sandboxed exactly like :func:`run`, but return at once with its stdin/stdout pipes open.
-
-    Used for interactive protocols (the trusted grader sends inputs and reads results while the sandbox runs).
-    Same parameters as :func:`run`; the caller must :meth:`SandboxProcess.close` it.
-    """
-    limits = limits or Limits()
-    cmd, popen_env, sandboxed = _command(argv, limits, ro_binds, hide, env, slot, cwd, allow_unsandboxed)
-    return SandboxProcess(cmd, popen_env, limits, sandboxed=sandboxed)
-
-
-def _communicate(
-    cmd: list[str], stdin: bytes, limits: Limits, env: dict, *, sandboxed: bool
-) -> SandboxResult:
-    t0 = time.monotonic()
-    proc = subprocess.Popen(
-        cmd,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+    proc = start(
+        argv,
+        limits=limits,
+        ro_binds=ro_binds,
+        hide=hide,
         env=env,
-        start_new_session=True,
-        close_fds=True,
+        slot=slot,
+        cwd=cwd,
+        allow_unsandboxed=allow_unsandboxed,
+        guard=guard,
     )
-    out = {"stdout": bytearray(), "stderr": bytearray()}
-    caps = {"stdout": int(limits.max_output_bytes), "stderr": 256 * 1024}
+    out = bytearray()
+    cap = int(limits.max_output_bytes)
     truncated = threading.Event()
 
-    def _kill() -> None:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-
-    def _reader(name: str, stream) -> None:
-        buf = out[name]
+    def _reader() -> None:
+        stream = proc.stdout
         while True:
             chunk = stream.read1(1 << 16)
             if not chunk:
                 break
-            room = caps[name] - len(buf)
+            room = cap - len(out)
             if room > 0:
-                buf += chunk[:room]
-            if len(chunk) > room and name == "stdout":
+                out.extend(chunk[:room])
+            if len(chunk) > room:
                 truncated.set()
-                _kill()
+                proc.kill()
                 break
-        stream.close()
 
     def _writer() -> None:
         try:
             proc.stdin.write(stdin)
-        except (BrokenPipeError, OSError):
+        except (BrokenPipeError, OSError, ValueError):
             pass
         finally:
             try:
@@ -501,33 +654,13 @@ def _communicate(
             except OSError:
                 pass
 
-    threads = [
-        threading.Thread(target=_reader, args=("stdout", proc.stdout), daemon=True),
-        threading.Thread(target=_reader, args=("stderr", proc.stderr), daemon=True),
-        threading.Thread(target=_writer, daemon=True),
-    ]
+    threads = [threading.Thread(target=_reader, daemon=True), threading.Thread(target=_writer, daemon=True)]
     for t in threads:
         t.start()
-    timed_out = False
-    try:
-        proc.wait(timeout=limits.wall_seconds)
-    except subprocess.TimeoutExpired:
-        timed_out = True
-        _kill()
-        proc.wait()
-    _kill()  # leftovers of the session (there should be none: --die-with-parent + pid namespace)
+    proc._proc.wait()
     for t in threads:
         t.join(timeout=5)
-    return SandboxResult(
-        returncode=proc.returncode,
-        stdout=bytes(out["stdout"]),
-        stderr=bytes(out["stderr"]),
-        seconds=time.monotonic() - t0,
-        timed_out=timed_out,
-        output_truncated=truncated.is_set(),
-        sandboxed=sandboxed,
-        command=cmd,
-    )
+    return proc._finish(bytes(out), truncated=truncated.is_set())
 
 
 def describe(limits: Limits | None = None) -> str:
@@ -535,4 +668,4 @@ def describe(limits: Limits | None = None) -> str:
     bw = find_bwrap()
     lim = asdict(limits or Limits())
     mode = f"bubblewrap at {bw}" if bw else "NO SANDBOX (bwrap missing): rlimits only"
-    return f"{mode}; limits {lim}"
+    return f"{mode}; whole-sandbox caps by {guard_mechanism()}; limits {lim}"

@@ -38,8 +38,16 @@ def _code(source: str, **kw):
     return cell
 
 
-def source_notebooks() -> dict[str, nbformat.NotebookNode]:
-    """Return {name: source notebook} of the tiny assignment (solutions + hidden tests)."""
+WRITTEN_ID = "why-mul"
+WRITTEN_POINTS = 2
+
+
+def source_notebooks(*, written: bool = False) -> dict[str, nbformat.NotebookNode]:
+    """Return {name: source notebook} of the tiny assignment (solutions + hidden tests).
+
+    ``written=True`` adds a manually graded markdown answer (grade id :data:`WRITTEN_ID`, 2 points, with maths)
+    to ``tiny_b``: max score 6 autograded + 2 written.
+    """
     a = nbformat.v4.new_notebook()
     a.cells = [
         nbformat.v4.new_markdown_cell("# tiny a"),
@@ -82,14 +90,21 @@ def source_notebooks() -> dict[str, nbformat.NotebookNode]:
             grade_id="softmax-hidden",
         ),
     ]
+    if written:
+        b.cells.append(nbformat.v4.new_markdown_cell("Why is $a \\times b = b \\times a$? Explain in one line."))
+        answer = nbformat.v4.new_markdown_cell(
+            "### BEGIN SOLUTION\nMultiplication of numbers commutes: $ab = ba$.\n### END SOLUTION"
+        )
+        answer.metadata = _md(solution=True, grade=True, points=WRITTEN_POINTS, grade_id=WRITTEN_ID)
+        b.cells.append(answer)
     for nb in (a, b):
         nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     return {"tiny_a": a, "tiny_b": b}
 
 
-def write_source(folder: Path) -> Path:
+def write_source(folder: Path, *, written: bool = False) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    for name, nb in source_notebooks().items():
+    for name, nb in source_notebooks(written=written).items():
         nbformat.write(nb, str(folder / f"{name}.ipynb"))
     return folder
 
@@ -107,6 +122,7 @@ def make_class(course: Path, out: Path, kinds: dict[str, dict[str, str]]) -> Pat
 
     ``kinds[student][notebook]`` is "solved" (solution cell from the source), "released" (stub), "missing",
     "invalid" (not JSON) or any other string: the new source of that notebook's solution cell.
+    ``kinds[student]["written"]``, when given, is the student's written answer (cell :data:`WRITTEN_ID`).
     """
     release = course / "release" / ASSIGNMENT
     src = source_notebooks()
@@ -127,6 +143,8 @@ def make_class(course: Path, out: Path, kinds: dict[str, dict[str, str]]) -> Pat
                     0
                 ]
                 edit_cell(nb, gid, code.source if what == "solved" else what)
+            if name == "tiny_b" and "written" in plan:
+                edit_cell(nb, WRITTEN_ID, plan["written"])
             nbformat.write(nb, str(d / f"{name}.ipynb"))
     return out
 

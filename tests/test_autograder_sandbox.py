@@ -190,3 +190,183 @@ def test_limits_as_rlimits():
         "RLIMIT_NPROC": 3,
     }
     assert "RLIMIT_NPROC" not in lim.rlimits(nproc=False)
+
+
+# ---- whole-sandbox limits ------------------------------------------------------------------------------------
+FORK_1GIB_EACH = """
+import os, time
+kids = []
+for i in range(4):
+    pid = os.fork()
+    if pid == 0:
+        block = b"\\x01" * (1 << 30)  # 1 GiB per child, every page written: RLIMIT_AS per process allows it
+        time.sleep(30)
+        os._exit(0)
+    kids.append(pid)
+print("forked", len(kids), flush=True)
+for k in kids:
+    os.waitpid(k, 0)
+print("all children finished")
+"""
+NEIGHBOUR = """
+import time
+block = b"\\x02" * (300 << 20)  # an honest 300 MiB
+time.sleep(4)
+print("neighbour done", len(block) >> 20)
+"""
+FORK_LIMITS = sandbox.Limits(
+    wall_seconds=60, memory_bytes=1536 * sandbox.MiB, total_memory_bytes=2048 * sandbox.MiB
+)
+GUARDS = [
+    "watchdog",
+    pytest.param(
+        "cgroup",
+        marks=pytest.mark.skipif(
+            not sandbox.guard_mechanism().startswith("cgroup"), reason="no writable cgroup on this machine"
+        ),
+    ),
+]
+
+
+@needs_bwrap
+@pytest.mark.parametrize("guard", GUARDS)
+def test_forked_children_of_1gib_each_exceed_the_whole_sandbox_cap_and_neighbours_are_unaffected(guard):
+    """4 children x 1 GiB pass the per-process RLIMIT_AS (1.5 GiB) but not the 2 GiB cap on their sum."""
+    results = {}
+
+    def go(name, code, slot):
+        results[name] = py(code, limits=FORK_LIMITS, guard=guard, slot=slot)
+
+    threads = [
+        threading.Thread(target=go, args=("hostile", FORK_1GIB_EACH, 10)),
+        threading.Thread(target=go, args=("neighbour", NEIGHBOUR, 11)),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    hostile, neighbour = results["hostile"], results["neighbour"]
+    assert hostile.memory_exceeded is True and hostile.guard.startswith(guard)
+    assert hostile.returncode != 0 and b"all children finished" not in hostile.stdout
+    assert not hostile.timed_out and hostile.seconds < 30
+    assert hostile.peak_memory_bytes >= 1024 * sandbox.MiB
+    assert neighbour.returncode == 0, neighbour.stderr
+    assert neighbour.stdout.decode().split() == ["neighbour", "done", "300"]
+    assert neighbour.memory_exceeded is False
+    assert 300 * sandbox.MiB <= neighbour.peak_memory_bytes < 2048 * sandbox.MiB
+
+
+@needs_bwrap
+@pytest.mark.parametrize("guard", GUARDS)
+def test_honest_run_under_the_cap_is_not_flagged(guard):
+    r = py(
+        "b = b'x' * (200 << 20); import time; time.sleep(0.5); print(len(b))", limits=FORK_LIMITS, guard=guard
+    )
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.decode().strip() == str(200 << 20)
+    assert r.memory_exceeded is False and r.peak_memory_bytes >= 200 * sandbox.MiB
+
+
+@needs_bwrap
+@pytest.mark.skipif(not sandbox.guard_mechanism().startswith("cgroup"), reason="no writable cgroup here")
+def test_cgroup_caps_threads_and_processes_and_is_removed_afterwards():
+    code = (
+        "import threading, time\n"
+        "ts = []\n"
+        "try:\n"
+        "    for i in range(200):\n"
+        "        t = threading.Thread(target=time.sleep, args=(3,)); t.start(); ts.append(t)\n"
+        "except RuntimeError as e:\n"
+        "    print('stopped at', len(ts))\n"
+    )
+    before = set(_cgroups())
+    r = py(code, limits=sandbox.Limits(max_processes=40, wall_seconds=30), slot=62)
+    assert r.returncode == 0, r.stderr
+    words = r.stdout.decode().split()
+    assert words[:2] == ["stopped", "at"] and int(words[2]) < 40
+    assert set(_cgroups()) == before, "the sandbox's cgroup was left behind"
+
+
+def _cgroups():
+    from autograder import _guard
+
+    out = []
+    for controller in ("memory", "pids"):
+        try:
+            out += [str(p) for p in _guard._own_v1(controller).glob("autograder-*")]
+        except (KeyError, OSError):
+            pass
+    return out
+
+
+def test_guard_choice_is_explicit():
+    from autograder import _guard
+
+    assert _guard.make_guard(1 << 20, 4, prefer="none").mechanism == "none"
+    assert _guard.make_guard(1 << 20, 4, prefer="watchdog").mechanism == "watchdog"
+    with pytest.raises(ValueError, match="auto, cgroup, watchdog or none"):
+        _guard.make_guard(1 << 20, 4, prefer="magic")
+
+
+# ---- interactive handle --------------------------------------------------------------------------------------
+@needs_bwrap
+def test_start_streams_stdin_and_stdout_line_by_line():
+    code = "import sys\nfor line in sys.stdin:\n    print(line.strip()[::-1], flush=True)\n"
+    with sandbox.start([sys.executable, "-c", code], env=ENV, limits=sandbox.Limits(wall_seconds=30)) as p:
+        replies = []
+        for word in (b"abc", b"grader"):
+            p.stdin.write(word + b"\n")
+            p.stdin.flush()
+            replies.append(p.stdout.readline().strip())
+        p.stdin.close()
+        res = p.wait(timeout=20)
+    assert replies == [b"cba", b"redarg"]
+    assert res.returncode == 0 and res.sandboxed and not res.memory_exceeded
+
+
+@needs_bwrap
+def test_start_enforces_the_wall_clock_even_when_nobody_waits():
+    p = sandbox.start(
+        [sys.executable, "-c", "import time; time.sleep(60)"],
+        env=ENV,
+        limits=sandbox.Limits(wall_seconds=1.5),
+    )
+    assert p.stdout.read() == b""  # EOF once the handle's own timer killed the sandbox
+    res = p.wait(timeout=10)
+    assert res.timed_out is True and res.returncode != 0 and res.seconds < 10
+
+
+# ---- symlinked paths -----------------------------------------------------------------------------------------
+@needs_bwrap
+def test_virtualenv_and_data_behind_a_symlinked_folder_work(tmp_path, repo_root):
+    """A venv reached through a symlink (sys.executable = <link>/bin/python) used to fail with `bwrap: execvp`."""
+    import os
+    import subprocess
+
+    prefix = sandbox.Path(sys.prefix)
+    if prefix == sandbox.Path(sys.base_prefix):
+        pytest.skip("not running in a virtualenv")
+    link = tmp_path / "links" / "venv"
+    link.parent.mkdir()
+    link.symlink_to(prefix.resolve(), target_is_directory=True)
+    data = tmp_path / "real-data"
+    data.mkdir()
+    (data / "x.txt").write_text("data through a link")
+    data_link = tmp_path / "links" / "data"
+    data_link.symlink_to(data)
+    inner = "import numpy, sys\nprint(sys.executable, open(sys.argv[1] + '/x.txt').read(), sep='|')\n"
+    outer = (
+        "import sys\n"
+        "from autograder import sandbox\n"
+        f"r = sandbox.run([sys.executable, '-c', {inner!r}, {str(data_link)!r}], env={{'HOME': '/tmp'}},\n"
+        f"                ro_binds=[({str(data_link)!r}, {str(data_link)!r})], limits=sandbox.Limits(wall_seconds=60))\n"
+        "print(r.returncode, r.stdout.decode().strip(), r.stderr.decode()[-300:], sep='#')\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(repo_root)}
+    proc = subprocess.run(
+        [str(link / "bin" / "python"), "-c", outer], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr
+    rc, out, err = proc.stdout.strip().split("#", 2)
+    assert (rc, err) == ("0", ""), err
+    assert out == f"{link / 'bin' / 'python'}|data through a link"
