@@ -40,7 +40,7 @@ demo: venv sysdeps-demo
 
 ## Everything CI runs: lint, unit + slow tests (kernels, sandbox, browser, real data when present), nbval.
 test: venv sysdeps-test lint
-	$(BIN)/python -m pytest -m "slow or not slow" tests
+	$(BIN)/python -m pytest -m "slow or not slow" --durations=25 tests
 	$(MAKE) nbval
 
 ## The quick loop while developing (no kernels, no browser).
