@@ -258,9 +258,11 @@ def test_scheduler_run_survives_killed_workers(tiny_class, local_run):
             stop = threading.Event()
 
             def killer() -> None:
-                """Kill the worker running the victim (alone) twice, and the one running 'ada' once."""
-                todo = {VICTIM: 2, "ada": 1}
-                while not stop.is_set() and any(todo.values()):
+                """Kill the worker running the victim (alone) twice, and once the worker running the first other
+                student seen (whichever it is: a fixed name may already be graded on a loaded machine)."""
+                todo = {VICTIM: 2}
+                other = [1]  # one kill left for a non-victim student
+                while not stop.is_set() and (any(todo.values()) or other[0]):
                     try:
                         proc = watcher.processing()
                         pids = watcher.run(os.getpid, on_error="ignore")
@@ -269,6 +271,9 @@ def test_scheduler_run_survives_killed_workers(tiny_class, local_run):
                         continue
                     for addr, keys in proc.items():
                         running = [_student_of(k) for k in keys]
+                        if len(running) == 1 and running[0] != VICTIM and other[0] and addr in pids:
+                            todo[running[0]] = 1
+                            other[0] = 0
                         if len(running) == 1 and todo.get(running[0]) and addr in pids:
                             time.sleep(0.5)  # let its sandbox start
                             os.kill(pids[addr], signal.SIGKILL)
@@ -300,7 +305,8 @@ def test_scheduler_run_survives_killed_workers(tiny_class, local_run):
     out = run.stdout + run.stderr
     assert run.returncode == 1, out[-3000:]  # some notebooks did not end ok (hostile + the victim)
     assert "Dask dashboard: http://" in out
-    assert sorted(s for s, _ in kills) == sorted([VICTIM, VICTIM, "ada"]), (kills, out[-3000:])
+    killed = [s for s, _ in kills]
+    assert killed.count(VICTIM) == 2 and len(killed) == 3, (kills, out[-3000:])  # + one other student, once
     # the worker without bubblewrap said why and left; nothing was graded there
     bad_log = bad.log_path.read_text()
     assert "refuses to grade" in bad_log and "apt-get install bubblewrap" in bad_log, bad_log[-2000:]
