@@ -198,6 +198,28 @@ def test_after_the_ta_grades_export_and_feedback_carry_it_and_the_late_policy_co
     assert ex.pending == []
     canvas = {r[2]: r[5] for r in list(csv.reader(ex.canvas_csv.open()))[2:]}
     assert canvas == {"ada": "8", "bob": "0", "cyd": "5.25", "eve": "2.7"}
+    # the same file from a TA's plain `nbgrader export`, through nbgrader's export-plugin mechanism
+    import os
+    import subprocess
+    import sys
+
+    plain = tmp_path / "plain_canvas.csv"
+    proc = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "nbgrader"),
+            "export",
+            "--exporter",
+            "autograder.reporting.CanvasExportPlugin",
+            f"--to={plain}",
+        ],
+        cwd=course,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(api._course.REPO)},
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert plain.read_text() == ex.canvas_csv.read_text()
     api.feedback(course_dir=course, students=["ada"])
     text = _visible_text(course / "feedback" / "ada" / h.ASSIGNMENT / "tiny_b.html")
     assert "awaiting a TA" not in text and "Score: 2.0 / 2.0" in text
