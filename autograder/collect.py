@@ -319,6 +319,8 @@ def detect_layout(root: Path, *, assignment: str, pattern: str | None = None) ->
     files = [f for f in _files(root) if f.suffix == ".ipynb"]
     if not files:
         return None
+    if pattern is not None:  # the TA's own regexp decides
+        return "zip_collect"
     inbound = [root / "inbound", *root.glob("*/inbound")]
     dirs = [d for d in root.iterdir() if d.is_dir()] + [d for i in inbound if i.is_dir() for d in i.iterdir()]
     if any(EXCHANGE.match(d.name) for d in dirs):
@@ -328,8 +330,6 @@ def detect_layout(root: Path, *, assignment: str, pattern: str | None = None) ->
     top_names = [f.name for f in files if f.parent == root]
     if top_names and sum(bool(MOODLE_FILE.match(n)) for n in top_names) >= max(1, len(top_names) // 2):
         return "moodle"
-    if pattern is not None:
-        return "zip_collect"
     top = [f for f in files if f.parent == root]
     if top and sum(bool(CANVAS.match(f.name)) for f in top) >= max(1, len(top) // 2):
         return "canvas"
