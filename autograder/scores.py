@@ -25,6 +25,11 @@ def _g(x: float) -> str:
     return f"{x:.2f}".rstrip("0").rstrip(".")
 
 
+def _points(x: float) -> str:
+    """``1 point``, ``2.5 points``."""
+    return f"{_g(x)} point" + ("" if _g(x) == "1" else "s")
+
+
 @dataclass
 class Part:
     """Scores of one notebook (or of a whole submission)."""
@@ -66,8 +71,8 @@ class Part:
         graded_max = self.manual_max - self.pending_points
         if graded_max > 0:
             text += f" · written {_g(self.manual_score)}/{_g(graded_max)} graded"
-            return text + f" · {_g(self.pending_points)} points pending{late}"
-        return text + f" · written answers pending ({_g(self.pending_points)} points){late}"
+            return text + f" · {_points(self.pending_points)} pending{late}"
+        return text + f" · written answers pending ({_points(self.pending_points)}){late}"
 
 
 @dataclass(init=False)
