@@ -51,6 +51,7 @@ STUDENT_PACKAGES = {
     "joblib",  # notebook 05: parallel feature extraction
     "ipywidgets",
     "ipympl",
+    "cloudpickle",  # notebook 05: feature-cache pickling
 }
 
 STUDENT_README = """\
@@ -327,6 +328,7 @@ def release(
     cdir.mkdir(parents=True, exist_ok=True)
     url = db_url or _course.resolve_db_url(cdir, None)
     _course.write_config(cdir, url)
+    _course.ensure_secret(cdir)  # the hidden inputs' seed: created once, at the first release
     dest = cdir / "source" / assignment
     dest.mkdir(parents=True, exist_ok=True)
     for old in dest.glob("*.ipynb"):

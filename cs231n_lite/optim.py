@@ -540,7 +540,7 @@ def lr_reg_search(
     y_val = np.asarray(y_val)
     rows, models = [], []
     for lr, reg in itertools.product(learning_rates, regs):
-        model = cls(loss_fn=loss_fn)
+        model = cls() if loss_fn is None else cls(loss_fn=loss_fn)  # CS231n subclasses take no loss_fn
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="training diverged", category=RuntimeWarning)
             losses = model.train(

@@ -29,7 +29,7 @@ Total: ``L = (1/N) sum_i L_i + reg * np.sum(W * W)`` -- the course's convention:
 Two ways to show it (:func:`playground` picks one, see :func:`display_mode`):
 
 - **widget** -- ipywidgets sliders for every entry of ``W`` and ``b``, the loss, ``reg`` and
-  the step size, buttons for one step, many steps and re-randomizing, a live table of the
+  the step size, buttons for one step, many steps, repeated steps (▶), re-randomize and reset, a live table of the
   per-point losses, and an ipympl canvas redrawn in place;
 - **static** -- one matplotlib :class:`~matplotlib.figure.Figure` (plot + loss table).  Used in
   grading (``NBGRADER_EXECUTION`` set), in headless runs (``MPLBACKEND=Agg``, as nbval/CI run)
@@ -72,6 +72,7 @@ __all__ = [
     "gradient_step",
     "random_parameters",
     "display_mode",
+    "PlaygroundFigure",
     "plot_playground",
     "Playground",
     "playground",
@@ -306,6 +307,15 @@ def evaluate(W, b, X, y, *, loss="svm", reg=0.0) -> LossReport:
     return _evaluate(W, b, X, y, loss, float(reg))
 
 
+def _check_step_size(step_size) -> None:
+    if (
+        isinstance(step_size, (bool, np.bool_))
+        or not isinstance(step_size, numbers.Real)
+        or not (0 < step_size < np.inf)
+    ):
+        raise ValueError(f"step_size must be a finite real number > 0; got {step_size!r}.")
+
+
 def gradient_step(W, b, X, y, *, loss="svm", reg=0.0, step_size=0.1, num_steps=1):
     """Take ``num_steps`` full-batch gradient-descent steps ``W -= step_size * dW``, ``b -= step_size * db``.
 
@@ -337,12 +347,7 @@ def gradient_step(W, b, X, y, *, loss="svm", reg=0.0, step_size=0.1, num_steps=1
     (2, True)
     """
     W, b, X, y = _check(W, b, X, y, loss=loss, reg=reg)
-    if (
-        isinstance(step_size, (bool, np.bool_))
-        or not isinstance(step_size, numbers.Real)
-        or not (0 < step_size < np.inf)
-    ):
-        raise ValueError(f"step_size must be a finite real number > 0; got {step_size!r}.")
+    _check_step_size(step_size)
     if (
         isinstance(num_steps, (bool, np.bool_))
         or not isinstance(num_steps, numbers.Integral)
@@ -520,7 +525,23 @@ def _table_rows(X, y, report: LossReport) -> tuple[list[str], list[list[str]]]:
     return header, rows
 
 
-def plot_playground(W=None, b=None, X=None, y=None, *, loss="svm", reg=0.1) -> Figure:
+class PlaygroundFigure(Figure):
+    """A :class:`~matplotlib.figure.Figure` that shows itself as a PNG in any kernel.
+
+    A figure made without pyplot is only drawn by IPython once pyplot's inline backend is active;
+    this one carries its own ``_repr_png_``, so the static playground is a picture in nbval, in
+    grading and in the stored notebook outputs whatever the matplotlib backend.
+    """
+
+    def _repr_png_(self) -> bytes:
+        import io
+
+        buf = io.BytesIO()
+        self.savefig(buf, format="png")
+        return buf.getvalue()
+
+
+def plot_playground(W=None, b=None, X=None, y=None, *, loss="svm", reg=0.1) -> PlaygroundFigure:
     """The playground as one static figure: regions, zero-score lines, points, and the per-point loss table.
 
     Parameters
@@ -538,8 +559,8 @@ def plot_playground(W=None, b=None, X=None, y=None, *, loss="svm", reg=0.1) -> F
 
     Returns
     -------
-    matplotlib.figure.Figure
-        ``fig.axes[0]`` the plane (``images[0]`` holds the winning class per grid cell),
+    PlaygroundFigure
+        A matplotlib Figure; ``fig.axes[0]`` the plane (``images[0]`` holds the winning class per grid cell),
         ``fig.axes[1]`` the table.
 
     Examples
@@ -554,8 +575,11 @@ def plot_playground(W=None, b=None, X=None, y=None, *, loss="svm", reg=0.1) -> F
     y = DEMO_Y if y is None else y
     W, b, X, y = _check(W, b, X, y, loss=loss, reg=reg)
     report = _evaluate(W, b, X, y, loss, float(reg))
-    fig = Figure(figsize=(11, 5), layout="constrained")
-    ax_plot, ax_table = fig.subplots(1, 2, width_ratios=[1, 1.1])
+    fig = PlaygroundFigure(
+        figsize=(11, 5), dpi=80
+    )  # fixed axes: a layout engine would double the drawing time
+    ax_plot = fig.add_axes((0.06, 0.1, 0.4, 0.78))
+    ax_table = fig.add_axes((0.5, 0.04, 0.48, 0.84))
     drawing = _Drawing(ax_plot, X, y, W.shape[0])
     drawing.update(W, b, report, loss)
     header, rows = _table_rows(X, y, report)
@@ -601,10 +625,18 @@ class Playground:
     """
 
     def __init__(self, W, b, X, y, *, loss, reg, step_size, seed=None):
-        import ipywidgets as widgets
-        from ipympl.backend_nbagg import Canvas, FigureManager
+        try:
+            import ipywidgets as widgets
+            from ipympl.backend_nbagg import Canvas, FigureManager
+        except ImportError as exc:
+            raise ImportError(
+                f"the live playground needs ipywidgets and ipympl, but importing {exc.name or 'them'} failed "
+                f"({exc}). Run `pip install -r requirements.txt` (or `pip install ipywidgets ipympl`) and restart "
+                f"the kernel, or call playground(mode='static') for a picture."
+            ) from exc
 
         self.W, self.b, self.X, self.y = _check(W, b, X, y, loss=loss, reg=reg)
+        self.W, self.b = self.W.copy(), self.b.copy()  # sliders write into these: never into the caller's
         self._start = (self.W.copy(), self.b.copy())
         self._rng = np.random.default_rng(seed)
         self._syncing = False
@@ -637,6 +669,7 @@ class Playground:
         self.b_sliders = [
             widgets.FloatSlider(value=float(self.b[c]), description=f"b[{c}]", **slider) for c in range(C)
         ]
+        self._bind_slots()
         for s in [*sum(self.w_sliders, []), *self.b_sliders]:
             s.add_class("playground-param")
             s.observe(self._on_param, names="value")
@@ -646,10 +679,11 @@ class Playground:
             description="loss",
             layout=widgets.Layout(width="300px"),
         )
+        self.loss_picker.add_class("playground-loss")
         self.reg_slider = widgets.FloatSlider(
             value=float(reg),
             min=0.0,
-            max=1.0,
+            max=max(1.0, float(reg)),
             step=0.001,
             readout_format=".3f",
             description="λ (reg)",
@@ -658,8 +692,8 @@ class Playground:
         self.step_slider = widgets.FloatLogSlider(
             value=float(step_size),
             base=10,
-            min=-3,
-            max=0,
+            min=min(-3, int(np.floor(np.log10(step_size)))),
+            max=max(0, int(np.ceil(np.log10(step_size)))),
             step=0.05,
             readout_format=".3f",
             description="step size",
@@ -678,6 +712,18 @@ class Playground:
         self.many_button.on_click(lambda _: self.step(self.num_steps.value))
         self.random_button.on_click(lambda _: self.randomize())
         self.reset_button.on_click(lambda _: self.reset())
+        # the web demo's "repeated update": the browser ticks the Play widget, each tick is one step
+        self.play = widgets.Play(
+            value=0,
+            min=0,
+            max=10**9,
+            step=1,
+            interval=150,
+            description="repeat steps",
+            tooltip="one gradient step every 0.15 s",
+        )
+        self.play.add_class("playground-play")
+        self.play.observe(self._on_tick, names="value")
         for name, button in (
             ("step", self.step_button),
             ("many", self.many_button),
@@ -702,6 +748,7 @@ class Playground:
                 self.step_slider,
                 widgets.HBox([self.step_button, self.num_steps, self.many_button]),
                 widgets.HBox([self.random_button, self.reset_button]),
+                widgets.HBox([widgets.Label("repeated steps"), self.play]),
                 *param_boxes,
             ]
         )
@@ -738,6 +785,7 @@ class Playground:
         """Set ``W`` (array of shape (C, 2)) and ``b`` (array of shape (C,)), move the sliders, redraw."""
         self.W, self.b, _, _ = _check(W, b, self.X, self.y, loss=self.loss, reg=self.reg)
         self.W, self.b = self.W.copy(), self.b.copy()
+        self._bind_slots()
         self._syncing = True
         try:
             for c in range(self.W.shape[0]):
@@ -747,6 +795,13 @@ class Playground:
         finally:
             self._syncing = False
         self.refresh()
+
+    def _bind_slots(self) -> None:
+        """slider id -> (array, index) of the state entry it shows (rebound whenever W or b is replaced)."""
+        self._slots = {
+            id(s): (self.W, (c, d)) for c, row in enumerate(self.w_sliders) for d, s in enumerate(row)
+        }
+        self._slots.update({id(s): (self.b, c) for c, s in enumerate(self.b_sliders)})
 
     @staticmethod
     def _move(slider, value: float) -> None:
@@ -779,12 +834,21 @@ class Playground:
         self.set_parameters(*self._start)
 
     # -- events --------------------------------------------------------------------------------------
-    def _on_param(self, _change) -> None:
+    def _on_param(self, change) -> None:
+        """A slider moved: take its value into ``W`` or ``b`` -- unless it is only the front end snapping a
+        value the kernel set (after a step) to the slider's grid, which must not round the exact state."""
         if self._syncing:
             return
-        self.W = np.array([[s.value for s in row] for row in self.w_sliders], dtype=np.float64)
-        self.b = np.array([s.value for s in self.b_sliders], dtype=np.float64)
+        slider, new = change["owner"], float(change["new"])
+        where = self._slots[id(slider)]
+        if abs(new - float(where[0][where[1]])) <= 0.5 * slider.step + 1e-12:
+            return
+        where[0][where[1]] = new
         self.refresh()
+
+    def _on_tick(self, change) -> None:
+        if change["new"] > change["old"]:  # the Play widget ticked forward (its reset to 0 is no step)
+            self.step(1)
 
     def _on_setting(self, _change) -> None:
         self.refresh()
@@ -818,14 +882,14 @@ def playground(W=None, b=None, X=None, y=None, *, loss="svm", reg=0.1, step_size
 
     Returns
     -------
-    Playground or matplotlib.figure.Figure
+    Playground or PlaygroundFigure
         Either displays itself as the last expression of a cell.
 
     Examples
     --------
     >>> fig = playground(loss="structured")  # outside a kernel: static
-    >>> type(fig).__name__
-    'Figure'
+    >>> type(fig).__name__, fig._repr_png_()[:4]
+    ('PlaygroundFigure', b'\\x89PNG')
     """
     W = DEMO_W if W is None else W
     b = DEMO_B if b is None else b
@@ -836,6 +900,8 @@ def playground(W=None, b=None, X=None, y=None, *, loss="svm", reg=0.1, step_size
         raise ValueError(f"mode must be 'static', 'widget' or None (automatic); got {mode!r}.")
     if os.environ.get("NBGRADER_EXECUTION"):
         chosen = "static"
+    _check(W, b, X, y, loss=loss, reg=reg)  # the same errors in both modes
+    _check_step_size(step_size)
     if chosen == "static":
         return plot_playground(W, b, X, y, loss=loss, reg=reg)
     return Playground(W, b, X, y, loss=loss, reg=reg, step_size=step_size, seed=seed)

@@ -70,7 +70,7 @@ TRUSTED_LINE = re.compile(
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 #: Transition of TEAM.md #1: until ``checks.check(..., cases=...)`` is in main, a visible cell may end
 #: without a hidden block and a hidden cell's line may omit ``cases=``.  When it lands, set this True.
-REQUIRE_CASES = False
+REQUIRE_CASES = True
 
 
 class SourceError(ValueError):
@@ -280,6 +280,8 @@ def execute(nb: nbformat.NotebookNode, cwd: Path) -> float:
     saved = dict(os.environ)
     os.environ["CS231N_LITE_DATASET"] = "synthetic"
     os.environ.pop("NBGRADER_EXECUTION", None)
+    # no front end here: the playground stores its static picture, not a widget nobody can render
+    os.environ["CS231N_LITE_PLAYGROUND"] = "static"
     t0 = time.perf_counter()
     try:
         NotebookClient(

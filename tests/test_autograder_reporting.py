@@ -104,12 +104,12 @@ def test_feedback_names_tests_says_awaiting_a_ta_renders_maths_offline_and_shows
     raw = (course / "feedback" / "ada" / h.ASSIGNMENT / "tiny_b.html").read_text()
     text = _visible_text(course / "feedback" / "ada" / h.ASSIGNMENT / "tiny_b.html")
     assert "tiny_b — autograded 3/3 · written answers pending (2 points)" in text
-    assert "Test cell" not in text and "mul (hidden tests)" in text
+    assert "Test cell" not in text and "softmax (hidden cases)" in text
     assert "awaiting a TA: 2 points, not graded yet" in text
     assert "cdnjs" not in raw and "mathjax" not in raw.lower() and not re.search(r"(src|href)=\"https?:", raw)
     assert raw.count("<math ") >= 2 and "$ab = ba$" not in text  # question and answer maths are MathML
     a_text = _visible_text(course / "feedback" / "ada" / h.ASSIGNMENT / "tiny_a.html")
-    assert "add (visible tests)" in a_text and "add (hidden tests)" in a_text
+    assert "hinge_loss (visible cases)" in a_text and "hinge_loss (hidden cases)" in a_text
     eve = (course / "feedback" / "eve" / h.ASSIGNMENT / "tiny_b.html").read_text()
     for f in (course / "feedback").rglob("*.html"):
         body = f.read_text()
@@ -149,8 +149,8 @@ def test_export_before_the_ta_grades(course, tmp_path):
     q = {(r["notebook"], r["grade_cell"]): r for r in csv.DictReader(ex.questions_csv.open())}
     assert (q["tiny_b", h.WRITTEN_ID]["kind"], q["tiny_b", h.WRITTEN_ID]["needs_grading"]) == ("manual", "2")
     assert {r["kind"] for k, r in q.items() if k[1] != h.WRITTEN_ID} == {"auto"}
-    assert float(q["tiny_a", "add-hidden"]["pass_rate"]) == pytest.approx(3 / 4, abs=1e-4)
-    assert float(q["tiny_b", "mul-hidden"]["pass_rate"]) == pytest.approx(2 / 4, abs=1e-4)
+    assert float(q["tiny_a", "hinge-hidden"]["pass_rate"]) == pytest.approx(3 / 4, abs=1e-4)
+    assert float(q["tiny_b", "softmax-hidden"]["pass_rate"]) == pytest.approx(2 / 4, abs=1e-4)
     per = [r for r in csv.DictReader(ex.question_scores_csv.open()) if r["grade_cell"] == h.WRITTEN_ID]
     assert {r["student"]: r["status"] for r in per} == {
         "ada": "pending",
@@ -256,7 +256,7 @@ def test_hide_hidden_tests_preprocessor_strips_source_tracebacks_and_echoes():
     ]
     nb.cells[1].outputs = [nbformat.v4.new_output("stream", name="stdout", text="history: " + h.HIDDEN_A)]
     nb, _ = HideHiddenTests().preprocess(nb, {})
-    assert hidden.source == "# hidden tests for add\n# hidden test"
+    assert hidden.source == "# hidden tests for hinge_loss\n# hidden test"
     assert hidden.outputs[0].traceback == ["AssertionError: add(10, 20) should be 30"]
     assert h.HIDDEN_A not in nb.cells[1].outputs[0].text
     assert (
@@ -273,8 +273,8 @@ def test_replay_execute_zeroes_grade_cells_that_did_not_run(tmp_path):
     out, _ = pp.preprocess(nb, res)
     errors = {c.metadata["nbgrader"]["grade_id"]: c.outputs[-1].evalue for c in out.cells if c.get("outputs")}
     assert errors == {
-        "add-visible": "this cell did not run: too slow",
-        "add-hidden": "this cell did not run: too slow",
+        "hinge-visible": "this cell did not run: too slow",
+        "hinge-hidden": "this cell did not run: too slow",
     }
     # an executed notebook whose sources differ (e.g. edited hidden tests) is not replayed
     other = h.source_notebooks()["tiny_a"]

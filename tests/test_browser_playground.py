@@ -1,13 +1,16 @@
 """The linear-classifier playground in real JupyterLab, driven in Debian's headless Chromium.
 
 A folder laid out like the student bundle (``cs231n_lite`` WITHOUT ``reference/``) holds a notebook
-whose cell shows :func:`cs231n_lite.playground.playground`.  Run All renders the ipywidgets UI and
-the ipympl canvas (the labextensions of the pip packages, nothing installed by hand); then
+made of a session setup cell and the playground cell of ``notebooks/03_softmax.ipynb`` (as built from
+its source; it starts the Weston–Watkins SVM at λ = 0.1 from the demo's ``W`` and ``b``).  Run All
+renders the ipywidgets UI and the ipympl canvas (the labextensions of the pip packages, nothing
+installed by hand); then
 
 - a real mouse drag of the ``W[0,0]`` slider changes the shown total loss, the slider's readout
   and the canvas image;
 - a click on **step** lowers the shown total loss (and redraws the canvas in place);
-- **many steps** lowers it further.
+- **many steps** lowers it further;
+- choosing softmax in the loss menu changes the total (and the canvas).
 
 The shown numbers are also checked against :func:`cs231n_lite.playground.evaluate` on the
 slider values the page shows.  Screenshots land in ``test-artifacts/browser/``.
@@ -34,13 +37,14 @@ from browser_helpers import (
     cells,
     describe,
     leftover_processes,
+    menu,
     open_browser,
     run_and_wait,
     screenshot_on_failure,
     wait_kernel_idle,
 )
 
-from cs231n_lite.playground import DEMO_B, DEMO_W, DEMO_X, DEMO_Y, evaluate
+from cs231n_lite.playground import DEMO_B, DEMO_W, DEMO_X, DEMO_Y, LOSSES, evaluate
 
 pytestmark = [
     pytest.mark.slow,
@@ -52,9 +56,17 @@ pytestmark = [
 ]
 
 NOTEBOOK = "playground.ipynb"
-CELL = (
-    "from cs231n_lite.playground import playground\n\nplayground(loss='svm', reg=0.1, step_size=0.05, seed=0)"
-)
+#: the course notebook whose playground cell the test runs, as built from notebooks/src/03_softmax.py
+COURSE_NOTEBOOK = REPO / "notebooks" / "03_softmax.ipynb"
+SETUP = "from cs231n_lite import session\n\nS = session.start('03_softmax')"
+
+
+def _playground_cell() -> str:
+    """The source of 03_softmax's live playground cell (the one that calls ``playground(loss=...)``)."""
+    nb = nbformat.read(COURSE_NOTEBOOK, as_version=4)
+    found = [c.source for c in nb.cells if c.cell_type == "code" and "\nplayground(loss=" in c.source]
+    assert len(found) == 1, f"{COURSE_NOTEBOOK} should have one playground cell; found {len(found)}"
+    return found[0]
 
 
 @pytest.fixture
@@ -77,14 +89,15 @@ def _alive(proc: psutil.Process) -> bool:
 
 
 def _student_like_root(tmp_path: Path) -> Path:
-    """cs231n_lite as the student bundle ships it (no reference/) and the playground notebook."""
+    """cs231n_lite as the student bundle ships it (no reference/) and a notebook: setup + 03's playground cell."""
     root = tmp_path / "student"
     shutil.copytree(
         REPO / "cs231n_lite",
         root / "cs231n_lite",
         ignore=shutil.ignore_patterns("reference", "__pycache__"),
     )
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(CELL)])
+    cells = [nbformat.v4.new_code_cell(SETUP), nbformat.v4.new_code_cell(_playground_cell())]
+    nb = nbformat.v4.new_notebook(cells=cells)
     nb.metadata["kernelspec"] = {
         "name": "python3",
         "display_name": "Python 3 (ipykernel)",
@@ -172,7 +185,12 @@ def test_slider_changes_loss_and_step_lowers_it(tmp_path, stack):
         )
     )
     # MPLBACKEND="" undoes a headless Agg from the test runner's environment (as a student's Lab has none).
-    env = {"PYTHONPATH": str(root), "MPLBACKEND": "", "CS231N_LITE_PLAYGROUND": ""}
+    env = {
+        "PYTHONPATH": str(root),
+        "MPLBACKEND": "",
+        "CS231N_LITE_PLAYGROUND": "",
+        "CS231N_LITE_DATASET": "synthetic",
+    }
     server = stack.enter_context(LabServer(tmp_path / "jupyter", root, env=env))
     page = stack.enter_context(open_browser(tmp_path / "chromium"))
     with screenshot_on_failure(page, ARTIFACTS / "playground-FAILED.png"):
@@ -181,12 +199,9 @@ def test_slider_changes_loss_and_step_lowers_it(tmp_path, stack):
         _wait_kernel_connected(server)
         wait_kernel_idle(page)
 
-        def run_cell():
-            cells(page).first.locator(".cm-content").click()
-            page.keyboard.press("Control+Enter")
-
-        run_and_wait(page, run_cell)
-        assert "Error" not in cell_errors(cells(page).first), cell_errors(cells(page).first)
+        run_and_wait(page, lambda: menu(page, "Run", "runmenu:run-all"))
+        for i in range(cells(page).count()):
+            assert "Error" not in cell_errors(cells(page).nth(i)), cell_errors(cells(page).nth(i))
         page.locator(".cs231n-playground .playground-total-value").wait_for(timeout=60_000)
         page.locator(".cs231n-playground canvas").first.wait_for()
         start = _total(page)
@@ -231,3 +246,11 @@ def test_slider_changes_loss_and_step_lowers_it(tmp_path, stack):
         _wait_canvas_change(page, canvas2)
         time.sleep(1.0)  # the image may come in more than one piece: let the last one land for the screenshot
         page.screenshot(path=str(ARTIFACTS / "playground-4-many-steps.png"))
+
+        # Another loss from the menu: the same W and b, a different total (softmax never reaches 0).
+        canvas3 = _canvas_png(page)
+        page.locator(".playground-loss select").select_option(label=LOSSES["softmax"])
+        soft = _wait_total_change(page, many)
+        assert soft > 0 and soft != pytest.approx(many, abs=1e-6)
+        _wait_canvas_change(page, canvas3)  # the title names the loss
+        page.screenshot(path=str(ARTIFACTS / "playground-5-softmax.png"))

@@ -242,3 +242,15 @@ def test_train_widens_float32_weights_for_float64_data(cs231n_data):
     model.train(X, y, 1e-7, 2.5e4, 5, seed=0)  # numpy would compute X @ W in float64: so does train
     assert model.W.dtype == np.float64
     model.train(X, y.astype(np.float64), 1e-7, 2.5e4, 5, seed=0)  # float-stored labels
+
+
+def test_lr_reg_search_accepts_a_cs231n_subclass(cs231n_data):
+    from cs231n_lite.optim import lr_reg_search
+
+    d = cs231n_data
+    res = lr_reg_search(
+        StudentLinearSVM, d["X_train"], d["y_train"], d["X_val"], d["y_val"],
+        learning_rates=[1e-7], regs=[2.5e4, 5e4], num_iters=30, batch_size=100,
+    )
+    assert len(res.rows) == 2 and type(res.best_model) is StudentLinearSVM
+    assert res.best_model.calls == 30 and 0.0 <= res.best["val_acc"] <= 1.0

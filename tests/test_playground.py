@@ -5,12 +5,14 @@ from __future__ import annotations
 import doctest
 import math
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from matplotlib.figure import Figure
 
 from cs231n_lite import playground as pg
 from cs231n_lite.playground import (
@@ -73,6 +75,29 @@ def test_lecture_cat_image_all_losses():
     assert expected["softmax"] == pytest.approx(2.04, abs=0.005)
 
 
+def _loop_loss(s, y, loss):
+    """One point's loss straight from the formulas in the module docstring (plain Python loops)."""
+    others = [j for j in range(len(s)) if j != y]
+    if loss == "svm":
+        return sum(max(0.0, s[j] - s[y] + 1) for j in others)
+    if loss == "ova":
+        return sum(max(0.0, 1 + s[j]) for j in others) + max(0.0, 1 - s[y])
+    if loss == "structured":
+        return max(0.0, max(s[j] for j in others) - s[y] + 1)
+    return math.log(sum(math.exp(v) for v in s)) - s[y]
+
+
+@pytest.mark.parametrize("loss", sorted(LOSSES))
+def test_vectorized_matches_loops(loss):
+    rng = np.random.default_rng(5)
+    scores = rng.normal(scale=2.0, size=(40, 4))
+    y = rng.integers(0, 4, size=40)
+    losses, _ = point_losses(scores, y, loss=loss)
+    expected = [_loop_loss(list(scores[i]), int(y[i]), loss) for i in range(40)]
+    np.testing.assert_allclose(losses, expected, rtol=1e-12, atol=1e-12)
+    assert 0 < np.count_nonzero(losses) < 40 or loss in ("softmax", "ova")  # both sides of the hinge seen
+
+
 @pytest.mark.parametrize("loss", sorted(LOSSES))
 def test_total_is_mean_plus_reg_without_bias(loss):
     r = evaluate(DEMO_W, DEMO_B, DEMO_X, DEMO_Y, loss=loss, reg=0.1)
@@ -88,7 +113,9 @@ def _bias_trick(W, b):
     return np.hstack([DEMO_X, np.ones((len(DEMO_X), 1))]), np.vstack([W.T, b])
 
 
-@pytest.mark.parametrize(("loss", "ref_name"), [("svm", "svm_loss_vectorized"), ("softmax", "softmax_loss_vectorized")])
+@pytest.mark.parametrize(
+    ("loss", "ref_name"), [("svm", "svm_loss_vectorized"), ("softmax", "softmax_loss_vectorized")]
+)
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_matches_reference(loss, ref_name, seed):
     reference = pytest.importorskip("cs231n_lite.reference")
@@ -144,7 +171,9 @@ def test_a_step_lowers_the_loss(loss):
 
 @pytest.mark.parametrize("loss", sorted(LOSSES))
 def test_many_steps_fit_the_demo(loss):
-    W, b, history = gradient_step(DEMO_W, DEMO_B, DEMO_X, DEMO_Y, loss=loss, reg=0.001, step_size=0.1, num_steps=500)
+    W, b, history = gradient_step(
+        DEMO_W, DEMO_B, DEMO_X, DEMO_Y, loss=loss, reg=0.001, step_size=0.1, num_steps=500
+    )
     assert history[-1] < 0.5 * history[0]
     if loss == "softmax":  # smooth loss, small steps: never uphill (hinge subgradients may overshoot a kink)
         assert np.all(np.diff(history) <= 1e-12)
@@ -159,7 +188,9 @@ def test_svm_stops_softmax_keeps_pushing():
     assert svm.loss == 0.0 and not svm.dW.any() and not svm.db.any()
     soft = evaluate(W, b, DEMO_X, DEMO_Y, loss="softmax", reg=0.0)
     assert soft.loss > 0 and np.abs(soft.dW).max() > 1e-3
-    W2, b2, history = gradient_step(W, b, DEMO_X, DEMO_Y, loss="softmax", reg=0.0, step_size=0.1, num_steps=50)
+    W2, b2, history = gradient_step(
+        W, b, DEMO_X, DEMO_Y, loss="softmax", reg=0.0, step_size=0.1, num_steps=50
+    )
     assert history[-1] < history[0]
     assert np.linalg.norm(W2) > np.linalg.norm(W)  # softmax grows the weights to sharpen probabilities
 
@@ -168,7 +199,9 @@ def test_reg_shrinks_weights():
     """The second question: larger λ keeps W small, so the scores and the regions' boundaries soften."""
     norms = []
     for reg in (0.0, 0.1, 1.0):
-        W, _, _ = gradient_step(DEMO_W, DEMO_B, DEMO_X, DEMO_Y, loss="softmax", reg=reg, step_size=0.1, num_steps=400)
+        W, _, _ = gradient_step(
+            DEMO_W, DEMO_B, DEMO_X, DEMO_Y, loss="softmax", reg=reg, step_size=0.1, num_steps=400
+        )
         norms.append(np.linalg.norm(W))
     assert norms[0] > norms[1] > norms[2]
 
@@ -243,7 +276,7 @@ def test_display_mode_rules(clean_mode_env):
 def test_grading_is_static_even_when_widget_is_asked(clean_mode_env):
     clean_mode_env.setenv("NBGRADER_EXECUTION", "validate")
     fig = pg.playground(mode="widget")
-    assert type(fig).__name__ == "Figure"
+    assert isinstance(fig, Figure)
 
 
 def test_static_figure_content():
@@ -271,31 +304,74 @@ def test_static_figure_content():
     assert f"total loss {r.loss:.4f}" in ax.get_title()
 
 
+def _student_bundle_copy(tmp_path: Path) -> Path:
+    """cs231n_lite as the released student bundle ships it: without reference/."""
+    root = tmp_path / "bundle"
+    shutil.copytree(
+        REPO / "cs231n_lite", root / "cs231n_lite", ignore=shutil.ignore_patterns("reference", "__pycache__")
+    )
+    return root
+
+
 def test_static_mode_never_imports_widgets(tmp_path):
-    """In a fresh interpreter as nbval/grading run it: a figure, and neither ipywidgets nor ipympl loaded."""
+    """In a fresh interpreter on the student bundle's package, as grading runs it: a PNG figure, and neither
+    ipywidgets nor ipympl (nor the reference solutions) loaded."""
+    root = _student_bundle_copy(tmp_path)
     code = (
         "import sys\n"
         "from cs231n_lite import playground as pg\n"
-        "fig = pg.playground(loss='ova')\n"
-        "fig.savefig(sys.argv[1])\n"
-        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('ipywidgets', 'ipympl', 'widgetsnbextension'))\n"
-        "print(type(fig).__name__, pg.display_mode(), bad)\n"
+        "fig = pg.playground(loss='ova', mode='widget')  # grading wins over the explicit mode\n"
+        "open(sys.argv[1], 'wb').write(fig._repr_png_())\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('ipywidgets', 'ipympl', 'widgetsnbextension')\n"
+        "             or m.startswith('cs231n_lite.reference'))\n"
+        "print(type(fig).__name__, bad)\n"
     )
-    for env_extra in ({"NBGRADER_EXECUTION": "autograde"}, {"MPLBACKEND": "Agg"}):
-        env = {k: v for k, v in os.environ.items() if k not in ("NBGRADER_EXECUTION", pg.MODE_ENV, "MPLBACKEND")}
-        env.update(env_extra, PYTHONPATH=str(REPO))
-        png = tmp_path / "playground.png"
-        out = subprocess.run(
-            [sys.executable, "-c", code, str(png)], env=env, capture_output=True, text=True, timeout=120
-        )
-        assert out.returncode == 0, out.stderr
-        assert out.stdout.strip() == "Figure static []", (env_extra, out.stdout)
-        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
+    env = {k: v for k, v in os.environ.items() if k not in ("NBGRADER_EXECUTION", pg.MODE_ENV, "MPLBACKEND")}
+    env.update(NBGRADER_EXECUTION="autograde", PYTHONPATH=str(root))
+    png = tmp_path / "playground.png"
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(png)], env=env, capture_output=True, text=True, timeout=120, cwd=root
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "PlaygroundFigure []", out.stdout
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
 
 
-def test_playground_needs_no_reference_package():
-    source = (REPO / "cs231n_lite" / "playground.py").read_text()
-    assert "reference" not in "".join(line for line in source.splitlines() if line.lstrip().startswith(("import", "from")))
+KERNEL_CELLS = [
+    "import sys\nfrom cs231n_lite.playground import display_mode, playground\nprint(display_mode())",
+    "playground()",
+    "print(sorted({m.split('.')[0] for m in sys.modules} & {'ipywidgets', 'ipympl'}))",
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("env_extra", "mode", "mimes"),
+    [
+        ({}, "widget", {"text/plain", "application/vnd.jupyter.widget-view+json"}),
+        ({"MPLBACKEND": "Agg"}, "static", {"text/plain", "image/png"}),
+        ({"NBGRADER_EXECUTION": "autograde"}, "static", {"text/plain", "image/png"}),
+        ({pg.MODE_ENV: "static"}, "static", {"text/plain", "image/png"}),
+    ],
+    ids=["jupyter-kernel", "nbval-agg", "grading", "forced-static"],
+)
+def test_mode_in_a_real_kernel(tmp_path, monkeypatch, env_extra, mode, mimes):
+    """A real ipykernel run by nbclient (no widget front end, as nbval and the builder run notebooks)."""
+    nbformat = pytest.importorskip("nbformat")
+    from nbclient import NotebookClient
+
+    for var in ("NBGRADER_EXECUTION", pg.MODE_ENV, "MPLBACKEND"):
+        monkeypatch.delenv(var, raising=False)
+    for var, value in {**env_extra, "PYTHONPATH": str(_student_bundle_copy(tmp_path))}.items():
+        monkeypatch.setenv(var, value)  # the kernel inherits this process's environment
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in KERNEL_CELLS])
+    NotebookClient(
+        nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
+    first, shown, last = (cell.outputs for cell in nb.cells)
+    assert first[0].text.strip() == mode, first
+    assert len(shown) == 1 and shown[0].output_type == "execute_result" and set(shown[0].data) == mimes, shown
+    assert last[0].text.strip() == ("['ipympl', 'ipywidgets']" if mode == "widget" else "[]"), last
 
 
 # -- widget (real ipywidgets objects, no front end) -----------------------------------------------
@@ -321,6 +397,17 @@ def test_widget_state_and_buttons():
     assert p.report.loss == pytest.approx(evaluate(p.W, p.b, DEMO_X, DEMO_Y, loss="softmax", reg=0.1).loss)
     p.reg_slider.value = 0.0
     assert p.report.reg_loss == 0.0
+    W_before_play, b_before_play = p.W.copy(), p.b.copy()
+    before = p.report.loss
+    for tick in (1, 2, 3):  # what the Play widget sends while "repeat steps" runs
+        p.play.value = tick
+    W3, b3, history = gradient_step(
+        W_before_play, b_before_play, DEMO_X, DEMO_Y, loss="softmax", reg=0.0, step_size=0.05, num_steps=3
+    )
+    np.testing.assert_allclose(p.W, W3, rtol=1e-12)
+    assert p.report.loss == pytest.approx(history[-1]) and history[-1] < before
+    p.play.value = 0  # the Play widget rewinding is no step
+    np.testing.assert_allclose(p.W, W3, rtol=1e-12)
     p.random_button.click()
     W_random = p.W.copy()
     np.testing.assert_allclose(W_random, [[s.value for s in row] for row in p.w_sliders])
@@ -328,6 +415,44 @@ def test_widget_state_and_buttons():
     np.testing.assert_array_equal(p.W, DEMO_W)
     p.set_parameters(DEMO_W * 4, DEMO_B)  # beyond the sliders' range: they widen instead of clipping
     assert p.w_sliders[1][1].value == -16.0 and p.W[1, 1] == -16.0
+    np.testing.assert_array_equal(DEMO_W, [[1, 2], [2, -4], [3, -1]])  # the caller's arrays are never written
+
+
+def test_widget_takes_settings_beyond_the_default_slider_ranges():
+    pytest.importorskip("ipympl")
+    p = pg.playground(reg=5.0, step_size=3.0, mode="widget")
+    assert p.reg == 5.0 and p.step_size == pytest.approx(3.0)
+    assert p.report.reg_loss == pytest.approx(5.0 * DEMO_W_SQUARED)
+    with pytest.raises(ValueError, match="step_size must be a finite real number > 0"):
+        pg.playground(step_size=0.0, mode="widget")
+
+
+def test_missing_ipympl_says_what_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "ipympl", None)  # `import ipympl...` now raises ImportError
+    monkeypatch.delitem(sys.modules, "ipympl.backend_nbagg", raising=False)
+    with pytest.raises(ImportError) as err:
+        pg.playground(mode="widget")
+    assert "pip install -r requirements.txt" in str(err.value) and "mode='static'" in str(err.value)
+
+
+def test_front_end_snapping_does_not_round_the_state():
+    """After a step the browser snaps each slider to its 0.01 grid and sends that back: the exact W must stay."""
+    pytest.importorskip("ipympl")
+    p = pg.Playground(DEMO_W, DEMO_B, DEMO_X, DEMO_Y, loss="softmax", reg=0.1, step_size=0.01, seed=0)
+    history = p.step(1)
+    exact_W, exact_b = p.W.copy(), p.b.copy()
+    assert not np.allclose(exact_W, np.round(exact_W, 2), atol=1e-9)  # the step left the 0.01 grid
+    for row in p.w_sliders:
+        for s in row:
+            s.value = round(s.value, 2)  # what the front end sends back
+    for s in p.b_sliders:
+        s.value = round(s.value, 2)
+    np.testing.assert_array_equal(p.W, exact_W)
+    np.testing.assert_array_equal(p.b, exact_b)
+    assert p.report.loss == pytest.approx(history[-1], abs=1e-12)
+    p.w_sliders[2][1].value = round(p.W[2, 1], 2) + 0.01  # a real move of one slider step is taken
+    assert p.W[2, 1] == pytest.approx(round(exact_W[2, 1], 2) + 0.01)
+    np.testing.assert_array_equal(p.W[:2], exact_W[:2])
 
 
 def test_doctests():

@@ -3,11 +3,18 @@
 #
 # The loss tells us how good a `W` is; optimization finds a good one. This notebook looks at the loss
 # landscape of the SVM, compares three strategies at the same budget of loss evaluations, computes
-# gradients numerically (and sees what that costs), sweeps the step size, and races full-batch gradient
-# descent against minibatch SGD.
+# gradients numerically (from the lecture's worked example to the full cost), sweeps the step size, races
+# full-batch gradient descent against minibatch SGD, and adds momentum to SGD.
 #
 # **Your TODO:** `numerical_gradient`. This notebook also needs your `svm_loss_vectorized` from
-# 02_svm: paste it into the cell marked `svm-paste`.
+# 02_svm: paste it into the cell marked `svm-paste` (not graded here).
+#
+# **How points are earned.** Each TODO earns the points of the two locked test cells right after it: 1 for
+# the visible test, 2 for the hidden test. The visible asserts are your self-check (nbgrader's *Validate*
+# runs them too), but when the course grades, nothing evaluated in your notebook decides a point: the
+# course's trusted grader calls your function with inputs it chooses — the visible cases for the visible
+# cell's point, hidden cases for the hidden test — and compares the values it gets back with the reference
+# solution, outside your notebook. Written answers (**Your answer** cells) are graded by a TA, 1 point each.
 
 # %%
 import time
@@ -273,11 +280,14 @@ except ValueError:
 else:
     raise AssertionError("method='backward' should raise ValueError")
 print("numerical_gradient: visible tests passed")
+### BEGIN HIDDEN TESTS
+from autograder import checks; checks.check("numerical_gradient", numerical_gradient, cases="visible")
+### END HIDDEN TESTS
 
 # %% hidden id="numerical-gradient-hidden" points=2
 # Hidden tests: the grader checks `numerical_gradient` on more cases here.
 ### BEGIN HIDDEN TESTS
-from autograder import checks; checks.check("numerical_gradient", numerical_gradient)
+from autograder import checks; checks.check("numerical_gradient", numerical_gradient, cases="hidden")
 ### END HIDDEN TESTS
 
 # %% [markdown]
