@@ -325,7 +325,8 @@ def _serve_checkpoint(client, index, scratch, grader_in, grader_out, state) -> N
             try:
                 relay = Relay(client, scratch)
             except Exception as exc:  # noqa: BLE001 - the kernel is busy or dead
-                state.update(alive=False, dead_status="kernel_died", why=f"could not reach the kernel: {exc}")
+                why = f"the kernel no longer runs code for the grader (its IPython may be broken, e.g. by sys.stdout = None): {exc}"
+                state.update(alive=False, dead_status="kernel_died", why=why)
                 wire.write_frame(grader_out, {"op": "result", "status": "kernel_died", "error": state["why"]})
                 continue
         timeout = float(head.pop("timeout", 10.0))
