@@ -5,7 +5,8 @@ The layout of `source` (a folder or a ``.zip``; one wrapping top folder is looke
 ==============  =============================================================================================
 ``exchange``    nbgrader's exchange inbound: ``<student>+<assignment>+<timestamp>[+<random>]/*.ipynb`` (the
                 exchange root, ``<root>/<course>/inbound`` or the inbound folder itself); latest one wins
-``moodle``      Moodle's "Download all submissions": ``<Full Name>_<id>_assignsubmission_file_/<file>``
+``moodle``      Moodle's "Download all submissions": ``<Full Name>_<id>_assignsubmission_file_/<file>`` (in folders)
+                or ``<Full Name>_<id>_assignsubmission_file_<file>``
 ``canvas``      Canvas's submissions zip: ``<name>[_late]_<user id>_<submission id>_<file>`` (``lovelaceada_late_
                 1234_5678_02_svm-1.ipynb``; the ``-1`` of a resubmission is dropped, the highest one wins)
 ``zip_collect`` nbgrader ``zip_collect`` file names: ``<student>_<YYYYmmddTHHMMSS>_<notebook>.ipynb`` (or your
@@ -69,6 +70,7 @@ CANVAS = re.compile(
     r"^(?P<name>[a-z0-9]+?)(?P<late>_late)?_(?P<user_id>\d+)_(?P<submission_id>\d+)_(?P<file>.+)$", re.I
 )
 MOODLE = re.compile(r"^(?P<name>.+)_(?P<id>\d+)_assignsubmission_(?:file|onlinetext)_?$")
+MOODLE_FILE = re.compile(r"^(?P<name>.+)_(?P<id>\d+)_assignsubmission_file_(?P<file>.+)$")  # "not in folders"
 EXCHANGE = re.compile(r"^(?P<student>[^+/]+)\+(?P<assignment>[^+/]+)\+(?P<timestamp>[^+/]+)(?:\+[^/]*)?$")
 RESUBMISSION = re.compile(r"^(?P<stem>.+?)(?:-(?P<n>\d+))?(?P<ext>\.[A-Za-z0-9]+)$")
 COPY_SUFFIX = re.compile(r"(\s*\(\d+\)|\s*-\s*copy(\s*\d+)?|\s+copy(\s*\d+)?|-\d+)$", re.I)
@@ -77,7 +79,7 @@ SKIP_PARTS = ("__MACOSX", ".ipynb_checkpoints")
 #: name -> one-line description (the error for an unrecognised layout lists these)
 LAYOUTS = {
     "exchange": "nbgrader exchange inbound: <student>+<assignment>+<timestamp>/<notebook>.ipynb",
-    "moodle": "Moodle download: <Full Name>_<id>_assignsubmission_file_/<notebook>.ipynb",
+    "moodle": "Moodle download: <Full Name>_<id>_assignsubmission_file_/<notebook>.ipynb (or _file_<notebook>)",
     "canvas": "Canvas submissions zip: <name>[_late]_<user id>_<submission id>_<notebook>.ipynb",
     "zip_collect": "nbgrader zip_collect names: <student>_<YYYYmmddTHHMMSS>_<notebook>.ipynb (or --pattern)",
     "folders": "one folder per student: <student>/<notebook>.ipynb or <student>/<assignment>/<notebook>.ipynb",
@@ -116,12 +118,22 @@ class CanvasCollector(FileNameCollectorPlugin):
 
 
 class MoodleCollector(FileNameCollectorPlugin):
-    """Moodle's "Download all submissions": ``<Full Name>_<participant id>_assignsubmission_file_/<file>``."""
+    """Moodle's "Download all submissions": ``<Full Name>_<participant id>_assignsubmission_file_/<file>`` (or,
+    without "Download submissions in folders", ``<Full Name>_<participant id>_assignsubmission_file_<file>``)."""
 
     def collect(self, submitted_file: str) -> dict | None:
         p = Path(submitted_file)
         if p.suffix not in self.valid_ext:
             return None
+        flat = MOODLE_FILE.match(p.name)
+        if flat and not any(MOODLE.match(f.name) for f in p.parents):
+            return {
+                "student_id": _slug(flat["name"]),
+                "file_id": flat["file"],
+                "name": flat["name"],
+                "lms_user_id": flat["id"],
+                "attempt": 0,
+            }
         for folder in p.parents:
             m = MOODLE.match(folder.name)
             if m:
@@ -307,14 +319,17 @@ def detect_layout(root: Path, *, assignment: str, pattern: str | None = None) ->
     files = [f for f in _files(root) if f.suffix == ".ipynb"]
     if not files:
         return None
+    if pattern is not None:  # the TA's own regexp decides
+        return "zip_collect"
     inbound = [root / "inbound", *root.glob("*/inbound")]
     dirs = [d for d in root.iterdir() if d.is_dir()] + [d for i in inbound if i.is_dir() for d in i.iterdir()]
     if any(EXCHANGE.match(d.name) for d in dirs):
         return "exchange"
     if any(MOODLE.match(d.name) for d in root.iterdir() if d.is_dir()):
         return "moodle"
-    if pattern is not None:
-        return "zip_collect"
+    top_names = [f.name for f in files if f.parent == root]
+    if top_names and sum(bool(MOODLE_FILE.match(n)) for n in top_names) >= max(1, len(top_names) // 2):
+        return "moodle"
     top = [f for f in files if f.parent == root]
     if top and sum(bool(CANVAS.match(f.name)) for f in top) >= max(1, len(top) // 2):
         return "canvas"
@@ -591,7 +606,9 @@ def _write(cdir: Path, tmp: Path, assignment: str, chosen: dict) -> list[str]:
 
             (d / "timestamp.txt").write_text(_utc(max(parse_utc(t) for t in stamps)) + "\n")
         if len(list(d.glob("*.ipynb"))) != len(its):  # verify the staged copy before touching submitted/
-            raise AutograderError(f"staging {s}'s submission in {d} failed; nothing in submitted/ was changed")
+            raise AutograderError(
+                f"staging {s}'s submission in {d} failed; nothing in submitted/ was changed"
+            )
     submitted = cdir / "submitted"
     for s in sorted(by_student):
         dest = submitted / s / assignment

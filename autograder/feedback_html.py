@@ -192,7 +192,7 @@ class FeedbackDetails(NbGraderPreprocessor):
                 pending = {
                     g.name for g in sub_nb.grades if kinds.get(g.name) == "manual" and g.needs_manual_grade
                 }
-                st = scores.standings(gb, info["assignment"]).get(info["student"])
+                st = scores.standings(gb, info["assignment"], student=info["student"]).get(info["student"])
                 part = st.notebooks.get(info["notebook"]) if st else None
                 if part is not None:
                     resources["autograder"] = {"summary": part.summary(), "final": part.final}

@@ -14,10 +14,12 @@ import os
 import sys
 from pathlib import Path
 
+from nbgrader.plugins import ExportPlugin
+
 from autograder import course as _course
 from autograder.results import AutograderError, ExportResult, FeedbackResult
 
-__all__ = ["feedback", "export", "question_stats", "EXPORT_FORMATS"]
+__all__ = ["feedback", "export", "question_stats", "canvas_table", "CanvasExportPlugin", "EXPORT_FORMATS"]
 
 
 def feedback(
@@ -142,6 +144,47 @@ def _write_csv(path: Path, header: list[str], rows: list[list]) -> Path:
 
 def _fmt(x: float) -> str:
     return f"{x:.4f}".rstrip("0").rstrip(".") if x % 1 else f"{x:g}"
+
+
+def canvas_table(gb, assignments: list[str], *, columns: list[str] | None = None, students=None):
+    """(header, rows) of Canvas's gradebook import CSV for `assignments` from the open Gradebook `gb`.
+
+    Columns ``Student, ID, SIS User ID, SIS Login ID, Section`` then one per assignment (named `columns`, default
+    the assignment ids), a ``Points Possible`` row, then one row per student sorted by name: points after the late
+    penalty, or an empty cell while written answers are pending or nothing was submitted (Canvas leaves those
+    unchanged on import).
+    """
+    from autograder import scores
+
+    columns = list(columns or assignments)
+    st = {a: scores.standings(gb, a) for a in assignments}
+    maxes = [_fmt(float(gb.find_assignment(a).max_score)) for a in assignments]
+    people = [p for p in gb.students if not students or p.id in set(students)]
+    people.sort(key=lambda p: ((p.last_name or "").lower(), (p.first_name or "").lower(), p.id))
+    rows = [["    Points Possible", "", "", "", "", *maxes]]
+    for p in people:
+        if not any(p.id in st[a] for a in assignments):
+            continue
+        display = f"{p.last_name or ''}, {p.first_name or ''}" if (p.first_name or p.last_name) else p.id
+        cells = []
+        for a in assignments:
+            s = st[a].get(p.id)
+            cells.append(_fmt(s.score) if s is not None and s.final else "")
+        rows.append([display, p.lms_user_id or "", p.id, p.email or "", "", *cells])
+    return [*CANVAS_HEADER, *columns], rows
+
+
+class CanvasExportPlugin(ExportPlugin):
+    """``nbgrader export --exporter autograder.reporting.CanvasExportPlugin [--to canvas.csv]``: the same Canvas
+    gradebook CSV as ``python -m autograder export --format canvas``, one column per assignment (all of them, or
+    ``--assignment``). Plain ``nbgrader export`` uses the late penalties stored at autograde time."""
+
+    def export(self, gradebook) -> None:
+        dest = Path(self.to or "canvas.csv")
+        names = [str(a) for a in self.assignment] or sorted(a.name for a in gradebook.assignments)
+        header, rows = canvas_table(gradebook, names, students=[str(s) for s in self.student] or None)
+        self.log.info("Exporting Canvas grades of %s to %s", ", ".join(names), dest)
+        _write_csv(dest.resolve(), header, rows)
 
 
 def export(
@@ -322,16 +365,9 @@ def export(
         )
     canvas_csv = None
     if format == "canvas":
-        column = canvas_column or assignment
-        max_total = max((s.max_score for s in st.values()), default=0.0)
-        crow = [["    Points Possible", "", "", "", "", _fmt(max_total)]]
-        for sid, s in sorted(
-            st.items(), key=lambda kv: (names[kv[0]][1].lower(), names[kv[0]][0].lower(), kv[0])
-        ):
-            first, last = names[sid]
-            display = f"{last}, {first}" if (first or last) else sid
-            crow.append([display, s.lms_user_id, sid, s.email, "", _fmt(s.score) if s.final else ""])
-        canvas_csv = _write_csv(out / "canvas.csv", [*CANVAS_HEADER, column], crow)
+        with _course.gradebook(url) as gb:
+            header, crow = canvas_table(gb, [assignment], columns=[canvas_column or assignment])
+        canvas_csv = _write_csv(out / "canvas.csv", header, crow)
     return ExportResult(
         grades_csv,
         questions_csv,

@@ -229,7 +229,8 @@ class ExportResult:
         lines.append(f"  histogram: {self.histogram_png}")
         if self.pending:
             lines.append(
-                f"  written answers pending for {len(self.pending)} students (grade them in Formgrader, then export "
+                f"  written answers pending for {len(self.pending)} student{'s' if len(self.pending) != 1 else ''} "
+                "(grade them in Formgrader, then export "
                 f"again): {', '.join(self.pending[:10])}" + (" ..." if len(self.pending) > 10 else "")
             )
         return "\n".join(lines)

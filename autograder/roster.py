@@ -80,11 +80,38 @@ def full_name(student) -> str:
     return name or student.id
 
 
+CANVAS_COLUMNS = ("student", "id", "sis user id", "sis login id")
+
+
+def _from_canvas(raw: dict) -> dict | None:
+    """A row of Canvas's gradebook export (Student "Last, First", ID, SIS User ID, SIS Login ID) in our fields."""
+    student = raw.get("student", "")
+    if not student or student.strip().lower().startswith(("points possible", "student, test")):
+        return None  # Canvas's points row and its built-in test student
+    last, _, first = student.partition(",")
+    login, sis, canvas_id = raw.get("sis login id", ""), raw.get("sis user id", ""), raw.get("id", "")
+    sid = next(
+        (v for v in (login.split("@")[0] if "@" in login else login, sis) if v and STUDENT_ID.match(v)), ""
+    )
+    return {
+        "id": sid or canvas_id,
+        "first_name": first.strip() or None,
+        "last_name": last.strip() or None,
+        "email": login if EMAIL.match(login or "") else None,
+        "lms_user_id": canvas_id or None,
+    }
+
+
 def parse_roster_text(text: str) -> tuple[list[dict], list[str]]:
-    """Parse roster CSV text; return (rows with the known fields, list of problems). Empty cells become None."""
+    """Parse roster CSV text; return (rows with the known fields, list of problems). Empty cells become None.
+
+    Also reads Canvas's own gradebook export (columns ``Student, ID, SIS User ID, SIS Login ID``): id = the SIS
+    login (its part before ``@``) or SIS user id, else the Canvas id; ``lms_user_id`` = the Canvas ``ID``.
+    """
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     found = [(c or "").strip() for c in (reader.fieldnames or [])]
     cols = {c.lower(): c for c in found}
+    canvas = all(c in cols for c in CANVAS_COLUMNS)
     if "id" not in cols:
         return [], [
             "missing column 'id': expected the columns id, first_name, last_name, email (lms_user_id optional), "
@@ -93,7 +120,12 @@ def parse_roster_text(text: str) -> tuple[list[dict], list[str]]:
     rows, problems, seen = [], [], {}
     for n, raw in enumerate(reader, start=2):
         raw = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()}
-        row = {f: (raw.get(f) or None) for f in FIELDS}
+        if canvas:
+            row = _from_canvas(raw)
+            if row is None:
+                continue
+        else:
+            row = {f: (raw.get(f) or None) for f in FIELDS}
         sid = row["id"]
         if sid is None and not any(row.values()):
             continue  # blank line

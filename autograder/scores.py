@@ -25,6 +25,11 @@ def _g(x: float) -> str:
     return f"{x:.2f}".rstrip("0").rstrip(".")
 
 
+def _points(x: float) -> str:
+    """``1 point``, ``2.5 points``."""
+    return f"{_g(x)} point" + ("" if _g(x) == "1" else "s")
+
+
 @dataclass
 class Part:
     """Scores of one notebook (or of a whole submission)."""
@@ -66,8 +71,8 @@ class Part:
         graded_max = self.manual_max - self.pending_points
         if graded_max > 0:
             text += f" · written {_g(self.manual_score)}/{_g(graded_max)} graded"
-            return text + f" · {_g(self.pending_points)} points pending{late}"
-        return text + f" · written answers pending ({_g(self.pending_points)} points){late}"
+            return text + f" · {_points(self.pending_points)} pending{late}"
+        return text + f" · written answers pending ({_points(self.pending_points)}){late}"
 
 
 @dataclass(init=False)
@@ -106,49 +111,55 @@ def cell_kinds(notebook) -> dict[str, str]:
     }
 
 
-def standings(gb, assignment: str) -> dict[str, Standing]:
-    """``{student id: Standing}`` for every submission of `assignment` in the open Gradebook `gb`."""
+def standings(gb, assignment: str, *, student: str | None = None) -> dict[str, Standing]:
+    """``{student id: Standing}`` for every submission of `assignment` (or only `student`'s) in the open Gradebook."""
+    from nbgrader.api import MissingEntry
+
     a = gb.find_assignment(assignment)
     kinds = {nb.name: cell_kinds(nb) for nb in a.notebooks}
     maxes = {nb.name: {gc.name: float(gc.max_score) for gc in nb.grade_cells} for nb in a.notebooks}
+    if student is None:
+        subs = a.submissions
+    else:
+        try:
+            subs = [gb.find_submission(assignment, student)]
+        except MissingEntry:
+            subs = []
     out: dict[str, Standing] = {}
-    for sub in a.submissions:
-        st = sub.student
-        name = " ".join(p for p in (st.first_name, st.last_name) if p)
-        s = Standing(
-            st.id,
-            name=name,
-            email=st.email or "",
-            lms_user_id=st.lms_user_id or "",
-            timestamp=sub.timestamp.isoformat(" ") if sub.timestamp else "",
-            seconds_late=float(sub.total_seconds_late or 0.0),
-        )
-        for snb in sub.notebooks:
-            part = Part(late_penalty=float(snb.late_submission_penalty or 0.0))
-            k = kinds.get(snb.name, {})
-            for g in snb.grades:
-                mx = maxes.get(snb.name, {}).get(g.name, float(g.max_score or 0.0))
-                score = float(g.score or 0.0)
-                if k.get(g.name) == "manual":
-                    part.manual_max += mx
-                    if g.needs_manual_grade:
-                        part.pending_points += mx
-                        part.pending_cells += 1
-                    else:
-                        part.manual_score += score
-                else:
-                    part.auto_max += mx
-                    part.auto_score += score
-            s.notebooks[snb.name] = part
-            for f in (
-                "auto_score",
-                "auto_max",
-                "manual_score",
-                "manual_max",
-                "pending_points",
-                "late_penalty",
-            ):
-                setattr(s, f, getattr(s, f) + getattr(part, f))
-            s.pending_cells += part.pending_cells
-        out[st.id] = s
+    for sub in subs:
+        out[sub.student.id] = _standing(sub, kinds, maxes)
     return out
+
+
+def _standing(sub, kinds: dict, maxes: dict) -> Standing:
+    st = sub.student
+    name = " ".join(p for p in (st.first_name, st.last_name) if p)
+    s = Standing(
+        st.id,
+        name=name,
+        email=st.email or "",
+        lms_user_id=st.lms_user_id or "",
+        timestamp=sub.timestamp.isoformat(" ") if sub.timestamp else "",
+        seconds_late=float(sub.total_seconds_late or 0.0),
+    )
+    for snb in sub.notebooks:
+        part = Part(late_penalty=float(snb.late_submission_penalty or 0.0))
+        k = kinds.get(snb.name, {})
+        for g in snb.grades:
+            mx = maxes.get(snb.name, {}).get(g.name, float(g.max_score or 0.0))
+            score = float(g.score or 0.0)
+            if k.get(g.name) == "manual":
+                part.manual_max += mx
+                if g.needs_manual_grade:
+                    part.pending_points += mx
+                    part.pending_cells += 1
+                else:
+                    part.manual_score += score
+            else:
+                part.auto_max += mx
+                part.auto_score += score
+        s.notebooks[snb.name] = part
+        for f in ("auto_score", "auto_max", "manual_score", "manual_max", "pending_points", "late_penalty"):
+            setattr(s, f, getattr(s, f) + getattr(part, f))
+        s.pending_cells += part.pending_cells
+    return s

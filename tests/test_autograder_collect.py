@@ -284,3 +284,20 @@ def test_a_student_who_uploaded_a_zip_of_notebooks_to_canvas(course, tmp_path):
     assert res.timestamps["ada"] == "2026-12-01 16:00:00 UTC"
     assert _submitted(course, "ada") == ["timestamp.txt", "tiny_a.ipynb", "tiny_b.ipynb"]
     assert res.renamed == ["ada: Tiny_B (2).ipynb -> tiny_b.ipynb"]
+
+
+def test_moodle_download_without_folders(course, tmp_path):
+    course, klass = course
+    z = tmp_path / "moodle-flat.zip"
+    with zipfile.ZipFile(z, "w") as zf:
+        for nb in ("tiny_a", "tiny_b"):
+            info = zipfile.ZipInfo(
+                f"Marie Curie_77_assignsubmission_file_{nb}.ipynb", date_time=(2026, 12, 1, 18, 0, 0)
+            )
+            zf.writestr(info, _nb(klass, nb).read_bytes())
+    res = api.collect(course_dir=course, source=z)
+    assert (res.layout, res.students, res.timestamps) == (
+        "moodle",
+        ["cyd"],
+        {"cyd": "2026-12-01 18:00:00 UTC"},
+    )

@@ -227,7 +227,7 @@ def test_student_bundle_validates_in_its_own_fresh_virtualenv(tmp_path):
     venv = tmp_path / "student-venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
     pip = subprocess.run(
-        [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "-r", str(bundle / "requirements.txt")],
+        [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--no-compile", "-r", str(bundle / "requirements.txt")],
         capture_output=True,
         text=True,
         timeout=1000,

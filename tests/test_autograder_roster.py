@@ -62,3 +62,25 @@ def test_missing_file_and_missing_id_column():
         api.roster(path="/nonexistent/roster.csv")
     rows, problems = parse_roster_text("name,email\nAda,a@x.example\n")
     assert rows == [] and "missing column 'id'" in problems[0]
+
+
+def test_canvas_gradebook_export_is_a_roster_too(tmp_path):
+    text = (
+        "Student,ID,SIS User ID,SIS Login ID,Section,Linear classifiers (12345)\n"
+        "    Points Possible,,,,,40\n"
+        '"Lovelace, Ada",1001,S-17,ada@uni.example,Sec 1,\n'
+        '"Babbage, Charles",1002,,bob,Sec 1,\n'
+        '"Student, Test",1003,,,Sec 1,\n'
+    )
+    rows, problems = parse_roster_text(text)
+    assert problems == []
+    assert rows == [
+        {
+            "id": "ada",
+            "first_name": "Ada",
+            "last_name": "Lovelace",
+            "email": "ada@uni.example",
+            "lms_user_id": "1001",
+        },
+        {"id": "bob", "first_name": "Charles", "last_name": "Babbage", "email": None, "lms_user_id": "1002"},
+    ]
