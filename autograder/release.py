@@ -36,6 +36,7 @@ __all__ = ["release", "scan_bundle", "secret_blocks", "build_bundle", "MIN_LINE"
 MIN_LINE = 20
 MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
 STUDENT_PACKAGES = {"numpy", "matplotlib", "pillow", "tqdm", "pooch", "jupyterlab", "notebook", "ipykernel"}
+STUDENT_PACKAGES |= {"scikit-image", "joblib"}  # notebook 05: HOG, parallel feature extraction
 
 STUDENT_README = """\
 # cs231n-lite: linear classifiers ({assignment})

@@ -828,3 +828,22 @@ def test_read_only_cache_folder_skips_memoising_the_mean(tiny_copy, monkeypatch)
     assert other["X_train"].shape == (30, 3073)
     np.testing.assert_allclose(other["mean_image"], raw.mean(axis=0), rtol=1e-6)
     assert first["X_train"].shape == (40, 3073)
+
+
+def test_download_helper_doctests_and_file_url_hash_mismatch(tmp_path):
+    """The file:// path goes through pooch's verification too: a wrong hash leaves nothing behind."""
+    import doctest
+
+    from cs231n_lite import _download
+
+    assert doctest.testmod(_download).failed == 0
+    src = tmp_path / "src.bin"
+    src.write_bytes(b"payload")
+    out = tmp_path / "out"
+    with pytest.raises(ds.DownloadError, match="is corrupt: expected SHA256 0{64}, got") as err:
+        _download.download(src.as_uri(), out / "a.bin", known_hash="0" * 64, expected_size=None, progress=False)
+    assert "the downloaded file was deleted" in str(err.value)
+    assert list(out.iterdir()) == []
+    with pytest.raises(ds.DownloadError, match="wrong size: expected 3 bytes, got 7 bytes"):
+        _download.download(src.as_uri(), out / "a.bin", known_hash=None, expected_size=3, progress=False)
+    assert list(out.iterdir()) == []

@@ -7,6 +7,7 @@ them with a real kernel in grading mode on the synthetic data.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
 import re
@@ -47,8 +48,11 @@ LECTURE_NUMBERS = {
     ],
     "02_svm": ["numerical 0.55, analytic 1"],
 }
-HIDDEN_CALL = re.compile(r'^from autograder import checks; checks\.check\("(\w+)", (\w+)\)$')
+HIDDEN_CALL = re.compile(
+    r'^from autograder import checks; checks\.check\("(\w+)", (\w+)(?:, cases="(?:visible|hidden)")?\)$'
+)
 CHECK = "# NBVAL_CHECK_OUTPUT"
+ASSIGNMENT = "linear_classifiers"
 
 
 def load(name: str):
@@ -171,18 +175,167 @@ def test_lecture_numbers_printed_by_checked_cells(name):
         assert number in text, f"{name}: no NBVAL_CHECK_OUTPUT cell prints {number!r}"
 
 
-def test_build_script_matches_committed_notebooks(name):
-    spec = importlib.util.spec_from_file_location("nb_build", NB_DIR / "_build.py")
+@functools.cache
+def _builder():
+    """notebooks/_build.py as a module (it is a script, not part of a package)."""
+    spec = importlib.util.spec_from_file_location("notebooks_build", NB_DIR / "_build.py")
     build = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = build   # dataclasses look their module up while the class is created
     spec.loader.exec_module(build)
-    fresh = build.NOTEBOOKS[name]().notebook()
-    stored = load(name)
-    assert [c.source for c in fresh.cells] == [c.source for c in stored.cells], (
-        "notebooks/_build.py and the .ipynb differ: run `.venv/bin/python notebooks/_build.py --execute`"
-    )
-    assert [c.metadata.get("nbgrader") for c in fresh.cells] == [
-        c.metadata.get("nbgrader") for c in stored.cells
+    return build
+
+
+def test_built_notebook_matches_its_source(name):
+    diffs = _builder().drift(NB_DIR / "src" / f"{name}.py", NB_DIR / f"{name}.ipynb")
+    assert not diffs, "run `python notebooks/_build.py`:\n" + "\n".join(diffs)
+
+
+def test_build_check_command_reports_drift(tmp_path):
+    import shutil
+    import subprocess
+
+    src, out = tmp_path / "src", tmp_path
+    shutil.copytree(NB_DIR / "src", src)
+    for n in NAMES:
+        shutil.copy(NB_DIR / f"{n}.ipynb", out / f"{n}.ipynb")
+    cmd = [sys.executable, str(NB_DIR / "_build.py"), "--check", "--src", str(src)]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    ok = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    assert ok.returncode == 0, ok.stderr
+    text = (src / "03_softmax.py").read_text()
+    (src / "03_softmax.py").write_text(text.replace("**Done.** Next:", "**Done!** Next:", 1))
+    bad = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    assert bad.returncode == 1
+    assert "03_softmax.ipynb cell 24: source differs from 03_softmax.py" in bad.stderr, bad.stderr
+    assert "run `python notebooks/_build.py`" in bad.stderr
+
+
+def test_svm_paste_cell_of_04_is_the_02_solution():
+    """04 asks students to paste their svm_loss_vectorized: the instructor copy is 02's solution, verbatim."""
+    def solution(nb_name, grade_id):
+        cell = next(c for c in load(nb_name).cells if nbg(c).get("grade_id") == grade_id)
+        return cell.source.split("### BEGIN SOLUTION", 1)[1]
+
+    assert solution("04_optimization", "svm-paste") == solution("02_svm", "svm-vectorized")
+
+
+def test_sources_survive_opening_and_saving_in_jupyterlab(tmp_path):
+    """Jupytext pairing (notebooks/jupytext.toml): JupyterLab's contents manager opens a source or its built
+    notebook as one notebook, and saving writes the source back byte for byte (markers included)."""
+    import shutil
+
+    from jupyter_server.services.contents.largefilemanager import LargeFileManager
+    from jupytext.sync_contentsmanager import build_sync_jupytext_contents_manager_class
+
+    shutil.copytree(NB_DIR / "src", tmp_path / "src")
+    shutil.copy(NB_DIR / "jupytext.toml", tmp_path)
+    for n in NAMES:
+        shutil.copy(NB_DIR / f"{n}.ipynb", tmp_path)
+    cm = build_sync_jupytext_contents_manager_class(LargeFileManager)(root_dir=str(tmp_path))
+    for n in NAMES:
+        before = (tmp_path / "src" / f"{n}.py").read_text()
+        for opened in (f"src/{n}.py", f"{n}.ipynb"):
+            model = cm.get(opened)
+            assert model["type"] == "notebook" and len(model["content"].cells) == len(load(n).cells)
+            cm.save(model, opened)
+            assert (tmp_path / "src" / f"{n}.py").read_text() == before, f"saving {opened} rewrote the source"
+
+
+# ------------------------------------------------------------------------------------ the build's errors
+GOOD = """# %% [markdown]
+# # A tiny notebook
+
+# %%
+import numpy as np
+
+# %% todo id="double"
+def double(x):
+    ### BEGIN SOLUTION
+    return 2 * x
+    ### END SOLUTION
+
+# %% visible id="double-visible" points=1
+assert double(2) == 4
+### BEGIN HIDDEN TESTS
+from autograder import checks; checks.check("hinge_loss", hinge_loss, cases="visible")
+### END HIDDEN TESTS
+
+# %% hidden id="double-hidden" points=2
+### BEGIN HIDDEN TESTS
+from autograder import checks; checks.check("hinge_loss", hinge_loss, cases="hidden")
+### END HIDDEN TESTS
+
+# %% answer [markdown] id="q-why" points=1
+# ### BEGIN SOLUTION
+# Because.
+# ### END SOLUTION
+"""
+
+
+def _build_text(tmp_path, text):
+    path = tmp_path / "src" / "09_tiny.py"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(text)
+    return _builder().build(path)
+
+
+def test_build_maps_roles_to_nbgrader_metadata(tmp_path):
+    nb = _build_text(tmp_path, GOOD)
+    got = [(c.cell_type, c.id, nbg(c)) for c in nb.cells]
+    flags = [
+        (m.get("grade"), m.get("solution"), m.get("locked"), m.get("points")) if m else None for _, _, m in got
     ]
+    assert [t for t, _, _ in got] == ["markdown", "code", "code", "code", "code", "markdown"]
+    assert [i for _, i, _ in got] == ["c001", "c002", "double", "double-visible", "double-hidden", "q-why"]
+    assert flags == [None, None, (False, True, False, None), (True, False, True, 1), (True, False, True, 2),
+                     (True, True, False, 1)]
+    assert nb.cells[5].source == "### BEGIN SOLUTION\nBecause.\n### END SOLUTION"
+    assert nb.cells[2].source.startswith("def double(x):\n    ### BEGIN SOLUTION")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ('id="double-hidden"', 'id="double"', "cell 5 ('# %% hidden id=\"double\" points=2'): duplicate grade id 'double' (first used by cell 3)"),
+        ('id="double-visible" points=1', 'id="double-visible"', "cell 4 ('# %% visible id=\"double-visible\"'): a graded visible cell needs points="),
+        ('id="q-why" points=1', 'id="q-why"', "cell 6 ('# %% answer [markdown] id=\"q-why\"'): a graded answer cell needs points="),
+        ("    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION", "    return 2 * x", "cell 3 ('# %% todo id=\"double\"'): a todo cell needs its solution between"),
+        ("# ### BEGIN SOLUTION\n# Because.\n# ### END SOLUTION", "# Because.", "cell 6 ('# %% answer [markdown] id=\"q-why\" points=1'): a answer cell needs its solution"),
+        ("    ### END SOLUTION\n", "", "solution markers unbalanced"),
+        ("# %%\nimport numpy as np", "# %%\n### BEGIN SOLUTION\nimport numpy as np\n### END SOLUTION", "cell 2 ('# %%'): solution markers in a cell without the todo/answer role"),
+        ('checks.check("hinge_loss", hinge_loss, cases="hidden")', 'checks.check("hinge_loss", hinge_loss, cases="hidden")\nprint("more")', "cell 5 ('# %% hidden id=\"double-hidden\" points=2'): the hidden block holds exactly one line"),
+        ('checks.check("hinge_loss", hinge_loss, cases="hidden")', 'checks.check("double", double, cases="hidden")', "'double' is not a check of the trusted judge"),
+        ('checks.check("hinge_loss", hinge_loss, cases="hidden")', 'checks.check("hinge_loss", softmax, cases="hidden")', "pass the function named 'hinge_loss'"),
+        ('checks.check("hinge_loss", hinge_loss, cases="hidden")', 'checks.check("hinge_loss", hinge_loss, cases="visible")', 'a hidden cell checks cases="hidden", not cases="visible"'),
+        ('### END HIDDEN TESTS\n\n# %% answer', '### END HIDDEN TESTS\nprint("after")\n\n# %% answer', "the hidden block must be the end of the cell"),
+        ('# %% hidden id="double-hidden" points=2\n### BEGIN HIDDEN TESTS\nfrom autograder import checks; checks.check("hinge_loss", hinge_loss, cases="hidden")\n### END HIDDEN TESTS', '# %% hidden id="double-hidden" points=2\nassert True', "cell 5 ('# %% hidden id=\"double-hidden\" points=2'): a hidden cell ends with exactly one hidden block, found 0"),
+        ("# %%\nimport numpy as np", "# %%\n### BEGIN HIDDEN TESTS\nimport numpy as np\n### END HIDDEN TESTS", "hidden-test markers outside a visible/hidden test cell"),
+        ('# %% todo id="double"', '# %% solution id="double"', "unknown role 'solution'; expected one of todo, visible, hidden, answer"),
+        ('# %% todo id="double"', "# %% todo id=double", "option values are JSON"),
+        ('# %% todo id="double"', '# %% todo id="double" point=1', "unknown option(s) ['point']"),
+        ('# %% todo id="double"', '# %% todo id="double" points=1', "a todo cell is not graded itself"),
+        ('# %% answer [markdown] id="q-why"', '# %% answer id="q-why"', "a answer cell is a markdown cell"),
+    ],
+)
+def test_build_rejects_authoring_errors_naming_file_and_cell(tmp_path, old, new, message):
+    assert old in GOOD
+    build = _builder()
+    with pytest.raises(build.SourceError) as err:
+        _build_text(tmp_path, GOOD.replace(old, new, 1))
+    assert "09_tiny.py:" in str(err.value) and message in str(err.value), str(err.value)
+
+
+def test_build_command_refuses_a_bad_source_and_writes_nothing(tmp_path):
+    import subprocess
+
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "09_tiny.py").write_text(GOOD.replace('id="double-hidden"', 'id="double"'))
+    run = subprocess.run(
+        [sys.executable, str(NB_DIR / "_build.py"), "--no-execute", "--src", str(tmp_path / "src")],
+        capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert run.returncode == 2 and "duplicate grade id 'double'" in run.stderr, run.stderr
+    assert not list(tmp_path.glob("*.ipynb"))
 
 
 # ------------------------------------------------------------------------------------ released (slow)
@@ -302,3 +455,89 @@ def test_without_cifar10_the_notebook_stops_with_fetch_instructions(tmp_path):
     assert (
         "cs231n_lite.datasets fetch" in first["evalue"] and "CS231N_LITE_DATASET=synthetic" in first["evalue"]
     )
+
+
+# ------------------------------------------------------------------------------------ authoring (slow)
+#: What README "Authoring" tells a course author to add: a TODO, its visible test and its hidden test.
+#: (`softmax` is a check the trusted judge already has, so no registration is needed for this TODO.)
+AUTHOR_CELLS = '''# %% [markdown]
+# ### TODO `softmax` (warm-up)
+# `softmax(scores)` for scores of shape (C,) or (N, C): probabilities along the last axis, max-shifted.
+
+# %% todo id="softmax-warmup"
+def softmax(scores):
+    """Probabilities along the last axis of an array of shape (C,) or (N, C)."""
+    ### BEGIN SOLUTION
+    e = np.exp(scores - np.max(scores, axis=-1, keepdims=True))
+    return e / np.sum(e, axis=-1, keepdims=True)
+    ### END SOLUTION
+
+# %% visible id="softmax-warmup-visible" points=1
+testing.assert_close(softmax(np.array([0.0, 0.0])), [0.5, 0.5], name="softmax([0, 0])")
+testing.assert_close(softmax(np.array([1000.0, 1000.0])), [0.5, 0.5], name="softmax([1000, 1000])",
+                     hint="Subtract the max before np.exp.")
+print("softmax: visible tests passed")
+
+# %% hidden id="softmax-warmup-hidden" points=2
+# Hidden tests: the grader checks `softmax` on more cases here.
+### BEGIN HIDDEN TESTS
+from autograder import checks; checks.check("softmax", softmax)
+### END HIDDEN TESTS
+
+'''
+AUTHOR_ANCHOR = "# %% [markdown]\n# ## 1. The loss with loops"
+
+
+@pytest.mark.slow
+def test_author_adds_a_todo_releases_and_grades_it(tmp_path):
+    """README "Authoring" done once: edit a copy of a source, build, release (leak scan), grade two students."""
+    from nbgrader.api import Gradebook
+
+    from autograder import api
+
+    build = _builder()
+    src, built = tmp_path / "src", tmp_path / "notebooks"
+    src.mkdir()
+    text = (NB_DIR / "src" / "03_softmax.py").read_text()
+    assert text.count(AUTHOR_ANCHOR) == 1
+    (src / "03_softmax.py").write_text(text.replace(AUTHOR_ANCHOR, AUTHOR_CELLS + AUTHOR_ANCHOR))
+
+    assert build.main(["--src", str(src), "--out", str(built)]) == 0
+    nb = nbformat.read(built / "03_softmax.ipynb", as_version=4)
+    by_id = {nbg(c).get("grade_id"): c for c in nb.cells if nbg(c)}
+    assert nbg(by_id["softmax-warmup"])["solution"] and not nbg(by_id["softmax-warmup"])["grade"]
+    assert [nbg(by_id[g])["points"] for g in ("softmax-warmup-visible", "softmax-warmup-hidden")] == [1, 2]
+    assert "softmax: visible tests passed" in "".join(
+        o.get("text", "") for o in by_id["softmax-warmup-visible"].outputs
+    )
+    assert not errors(nb), errors(nb)
+
+    course = tmp_path / "course"
+    released = api.release(course_dir=course, source=built)
+    assert released.leaks == [] and released.notebooks == ["03_softmax"]
+    student_nb = nbformat.read(released.release_dir / "03_softmax.ipynb", as_version=4)
+    stub = next(c for c in student_nb.cells if nbg(c).get("grade_id") == "softmax-warmup")
+    assert "raise NotImplementedError" in stub.source and "np.exp" not in stub.source
+    assert not any("BEGIN HIDDEN" in c.source for c in student_nb.cells)
+
+    solution = by_id["softmax-warmup"].source
+    for student, cell_source in [("ada", solution), ("bob", None)]:
+        sub = nbformat.read(released.release_dir / "03_softmax.ipynb", as_version=4)
+        if cell_source:
+            next(c for c in sub.cells if nbg(c).get("grade_id") == "softmax-warmup").source = cell_source
+        (tmp_path / "class" / student).mkdir(parents=True)
+        nbformat.write(sub, tmp_path / "class" / student / "03_softmax.ipynb")
+    api.collect(course_dir=course, source=tmp_path / "class")
+    result = api.grade(course_dir=course, workers=1)
+    assert {r.student: r.status for r in result.rows} == {"ada": "ok", "bob": "ok"}, result.table()
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "cs231n_lite") as gb:
+        def score(grade_id, student):
+            return float(gb.find_grade(grade_id, "03_softmax", ASSIGNMENT, student).score)
+
+        assert [score(g, "ada") for g in ("softmax-warmup-visible", "softmax-warmup-hidden")] == [1.0, 2.0]
+        assert [score(g, "bob") for g in ("softmax-warmup-visible", "softmax-warmup-hidden")] == [0.0, 0.0]
+        # ada solved only the new TODO: the notebook's own TODOs still score 0 for her
+        assert score("softmax-naive-hidden", "ada") == 0.0
+    rows = {r.student: r for r in result.rows}
+    assert rows["ada"].score == 3.0 and rows["bob"].score == 0.0, result.table()
