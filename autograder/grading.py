@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder import course as _course
-from autograder import sandbox
+from autograder import sandbox, tamper
 from autograder.results import AutograderError, GradeResult, GradeRow
 
 __all__ = ["GradeOptions", "grade", "default_workers", "prepare_data", "staged_files"]
@@ -335,6 +335,7 @@ def grade(
 
     # ---- phase 1a: sanitize in the trusted parent (main thread, gradebook read-only), student by student
     rows: dict[tuple[str, str], GradeRow] = {}
+    tampered: dict[tuple[str, str], str] = {}
 
     def _prepare(student: str) -> list[dict]:
         shutil.rmtree(executed_root / student, ignore_errors=True)
@@ -353,7 +354,9 @@ def grade(
                 msg = f"not a readable notebook: {type(exc).__name__}: {exc}".splitlines()[0][:300]
                 rows[student, name] = GradeRow(student, name, "invalid_notebook", error=msg)
                 continue
-            try:
+            try:  # tampered nbgrader metadata: repaired and named before nbgrader's own sanitize step
+                report = tamper.inspect(nb, tamper.release_notebook(cfg, assignment, name), notebook=name)
+                nb, tampered[student, name] = report.notebook, report.message
                 nb = _sanitize(
                     nb, student=student, assignment=assignment, notebook=name, db_url=url, config=cfg
                 )
@@ -413,6 +416,9 @@ def grade(
                 nbformat.write(nbformat.from_dict(out["notebook"]), str(base / f"{name}.ipynb"))
             seconds = float(out.get("seconds") or (time.monotonic() - t))
             meta = {"status": out.get("status", "error"), "error": out.get("error", ""), "seconds": seconds}
+            if tampered.get((student, name)):
+                meta["error"] = "; ".join(m for m in (tampered[student, name], meta["error"]) if m)
+                meta["status"] = "tampered" if meta["status"] == "ok" else meta["status"]
             (base / f"{name}.json").write_text(json.dumps(meta))
             with lock:
                 rows[student, name] = GradeRow(
@@ -462,11 +468,16 @@ def _phase2(
     from autograder.preprocessors import ReplayExecute
 
     extra = Config()
+    extra.Autograde.sanitize_preprocessors = [
+        tamper.RepairTampering,
+        *Autograde.class_traits()["sanitize_preprocessors"].default(),
+    ]
     extra.Autograde.autograde_preprocessors = [
         ReplayExecute,
         IgnorePattern,
         ClearMetadataPreprocessor,
         LimitOutput,
+        tamper.StripGradeOutputs,
         SaveAutoGrades,
         AssignLatePenalties,
         CheckCellMetadata,

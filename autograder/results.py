@@ -33,6 +33,7 @@ STATUSES = (
     "output_limit",  # more output than the grader keeps
     "missing_notebook",  # the student did not submit this notebook
     "invalid_notebook",  # not a readable notebook
+    "tampered",  # nbgrader metadata changed (points, grade ids, cells...): repaired and graded; message names cells
     "error",  # anything else (the message says what)
 )
 

@@ -120,6 +120,8 @@ class Limits:
         Bytes of stdout kept by the parent; more kills the run (``output_truncated``).
     tmp_bytes : int
         Size of the private ``/tmp`` tmpfs.
+    shm_bytes : int
+        Size of the private ``/dev/shm`` tmpfs (multiprocessing's semaphores live there).
     total_memory_bytes : int, optional
         Memory of ALL processes of the sandbox together (cgroup or watchdog, see the module docstring); past it
         the whole sandbox is killed (``memory_exceeded``). Default ``memory_bytes + 512 MiB``: room for the
@@ -134,6 +136,7 @@ class Limits:
     max_open_files: int = 512
     max_output_bytes: int = 64 * MiB
     tmp_bytes: int = 256 * MiB
+    shm_bytes: int = 64 * MiB
     total_memory_bytes: int | None = None
 
     @property
@@ -295,7 +298,9 @@ def _bwrap_args(
     # checkout cloned there) stay visible on top of it instead of being covered by it.
     args += ["--dev", "/dev", "--proc", "/proc"]
     args += ["--perms", "1777", "--size", str(int(limits.tmp_bytes)), "--tmpfs", "/tmp"]
-    made: set[str] = {"/tmp", "/dev", "/proc"}
+    # /dev/shm (POSIX semaphores of multiprocessing) is a small tmpfs of its own: no unbounded shared memory
+    args += ["--perms", "1777", "--size", str(int(limits.shm_bytes)), "--tmpfs", "/dev/shm"]
+    made: set[str] = {"/tmp", "/dev", "/dev/shm", "/proc"}
     system = [d for d in SYSTEM_DIRS if os.path.exists(d)]
     for d in system:
         if os.path.islink(d):
@@ -333,6 +338,8 @@ def _bwrap_args(
         args += ["--ro-bind", str(src), str(dest)]
     for k, v in env.items():
         args += ["--setenv", k, v]
+    # bwrap's root is a tmpfs without a size limit: read-only, so only /tmp and /dev/shm (capped) are writable
+    args += ["--remount-ro", "/"]
     return args
 
 

@@ -21,6 +21,10 @@ from the release (so the function they test is still graded, as nbgrader's ``add
 claiming an id the release does not have lose their nbgrader metadata, and the release's kernelspec is restored.
 Nothing is written: the caller gets a new notebook object and the original is untouched.
 
+The same two steps exist as nbgrader preprocessors, so a TA's plain ``nbgrader autograde`` runs them too
+(``nbgrader_config.py``): :class:`RepairTampering` first in ``Autograde.sanitize_preprocessors`` and
+:class:`StripGradeOutputs` right before ``SaveAutoGrades`` in ``Autograde.autograde_preprocessors``.
+
 Examples
 --------
 >>> import nbformat
@@ -45,8 +49,21 @@ from __future__ import annotations
 import copy
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
 
-__all__ = ["Finding", "TamperReport", "inspect", "check_outputs", "KINDS"]
+import nbformat
+from nbgrader.preprocessors import NbGraderPreprocessor
+
+__all__ = [
+    "Finding",
+    "TamperReport",
+    "inspect",
+    "check_outputs",
+    "release_notebook",
+    "RepairTampering",
+    "StripGradeOutputs",
+    "KINDS",
+]
 
 #: Every kind of change :func:`inspect` and :func:`check_outputs` report, with what the repair does.
 KINDS = {
@@ -410,3 +427,48 @@ def _output_findings(index: int, cell, *, strip: bool, max_points: float | None 
     if strip:
         cell["outputs"] = keep
     return out
+
+
+# ---------------------------------------------------------------------------------------------------------
+# nbgrader preprocessors: the same checks inside nbgrader's own Autograde converter
+# ---------------------------------------------------------------------------------------------------------
+def release_notebook(config, assignment: str, notebook: str):
+    """The released notebook ``<root>/<release_directory>/<assignment>/<notebook>.ipynb`` of nbgrader's course
+    directory configured by `config`; raises ``FileNotFoundError`` naming ``generate_assignment`` when absent."""
+    from nbgrader.coursedir import CourseDirectory
+
+    cd = CourseDirectory(config=config)
+    path = Path(cd.format_path(cd.release_directory, ".", assignment)) / f"{notebook}.ipynb"
+    if not path.exists():
+        raise FileNotFoundError(
+            f"expected the released notebook {path} to check the submission against; found none. Did you run "
+            f"`nbgrader generate_assignment {assignment}` (or `python -m autograder release`)?"
+        )
+    return nbformat.read(str(path), as_version=4)
+
+
+class RepairTampering(NbGraderPreprocessor):
+    """First of ``Autograde.sanitize_preprocessors``: :func:`inspect` against the release, grade the repaired
+    notebook, log every finding (and keep the report in ``resources["tamper"]``)."""
+
+    def preprocess(self, nb, resources):
+        info = resources.get("nbgrader", {})
+        release = release_notebook(self.config, info.get("assignment", ""), info.get("notebook", ""))
+        report = inspect(nb, release, notebook=info.get("notebook", ""))
+        for finding in report.findings:
+            self.log.warning("tampered: %s", finding)
+        resources["tamper"] = report
+        return report.notebook, resources
+
+
+class StripGradeOutputs(NbGraderPreprocessor):
+    """Right before ``SaveAutoGrades``: :func:`check_outputs` (no ``execute_result`` decides a point, none above
+    a cell's points aborts autograde)."""
+
+    def preprocess(self, nb, resources):
+        report = check_outputs(nb, notebook=resources.get("nbgrader", {}).get("notebook", ""))
+        for finding in report.findings:
+            self.log.warning("tampered: %s", finding)
+        if "tamper" in resources:
+            resources["tamper"] = resources["tamper"] + report
+        return report.notebook, resources
