@@ -70,6 +70,7 @@ __all__ = [
     "SandboxUnavailable",
     "find_bwrap",
     "guard_mechanism",
+    "python_executable",
     "python_paths",
     "run",
     "start",
@@ -343,6 +344,12 @@ def _bwrap_args(
     return args
 
 
+def python_executable() -> str:
+    """The interpreter to start inside the sandbox: ``sys.executable`` (symlinked folders on its way are
+    recreated inside, see :func:`_symlinks`), so a virtualenv behind a symlink keeps its own ``pyvenv.cfg``."""
+    return sys.executable
+
+
 def guard_mechanism() -> str:
     """How whole-sandbox memory and process caps are enforced on this machine: ``cgroup-v2``, ``cgroup-v1``
     or ``watchdog`` (``$AUTOGRADER_GUARD`` forces one)."""
@@ -416,7 +423,7 @@ class SandboxProcess:
         self.command = cmd
         self.sandboxed = sandboxed
         self.timed_out = False
-        self.memory_exceeded = False
+        self._memory_exceeded = False
         self._guard = guard
         self._stderr = bytearray()
         self._done = threading.Event()
@@ -437,6 +444,7 @@ class SandboxProcess:
             guard.close()
             raise
         self.pid = self._proc.pid
+        self.proc = self._proc  # the underlying Popen (of bwrap, or of the launcher without bwrap)
         self.stdin = self._proc.stdin
         self.stdout = self._proc.stdout
         guard.watch(self.pid, self._memory_breach)
@@ -447,8 +455,19 @@ class SandboxProcess:
         self._timer.start()
 
     # -- limits --------------------------------------------------------------------------------------------
+    @property
+    def memory_exceeded(self) -> bool:
+        """True once the sandbox's processes TOGETHER passed the cap (looked up live: a process the kernel's OOM
+        killer just stopped counts before the watchdog's next look)."""
+        if not self._memory_exceeded and self._result is None:
+            try:
+                self._memory_exceeded = self._guard.over()
+            except (OSError, ValueError):
+                pass
+        return self._memory_exceeded
+
     def _memory_breach(self) -> None:
-        self.memory_exceeded = True
+        self._memory_exceeded = True
         self.kill()
 
     def _wall_clock(self) -> None:
@@ -497,7 +516,7 @@ class SandboxProcess:
         self._timer.cancel()
         self.kill()  # leftovers of the session (there should be none: --die-with-parent + pid namespace)
         self._guard.finish()
-        self.memory_exceeded = self.memory_exceeded or self._guard.breached
+        self._memory_exceeded = self._memory_exceeded or self._guard.breached
         self._guard.close()
         self._err_thread.join(timeout=5)
         for pipe in (self.stdin, self.stdout):
@@ -515,15 +534,39 @@ class SandboxProcess:
             output_truncated=truncated,
             sandboxed=self.sandboxed,
             command=self.command,
-            memory_exceeded=self.memory_exceeded,
+            memory_exceeded=self._memory_exceeded,
             peak_memory_bytes=int(self._guard.peak),
             guard=self._guard.mechanism,
         )
         return self._result
 
+    def close(self, timeout: float = 10.0) -> int | None:
+        """Close stdin, wait up to `timeout` s for the end, kill what is left, release the sandbox; return the
+        exit code (the full outcome stays available from :meth:`wait`)."""
+        if self.stdin is not None:
+            try:
+                self.stdin.close()
+            except OSError:
+                pass
+        try:
+            self._proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+        self._proc.wait()
+        return self._finish(b"", truncated=False).returncode
+
     @property
     def returncode(self) -> int | None:
         return self._proc.returncode
+
+    @property
+    def stderr(self) -> bytes:
+        """What the sandbox wrote to stderr so far (at most 256 KiB)."""
+        return bytes(self._stderr)
+
+    @property
+    def seconds(self) -> float:
+        return time.monotonic() - self._t0
 
     def __enter__(self) -> SandboxProcess:
         return self

@@ -394,3 +394,13 @@ def test_only_tmp_and_a_small_dev_shm_are_writable_and_multiprocessing_works():
     assert out[0] == "[1, 2]"
     assert out[1] in ("OSError", "PermissionError") and out[2] in ("OSError", "PermissionError")
     assert out[3:6] == ["ok", "ok", "No-space-left-on-device"]
+
+
+@needs_bwrap
+def test_memory_breach_is_visible_on_the_handle_before_close():
+    """The judge reads EOF from a killed sandbox and must be able to say `memory`, not `error`."""
+    p = sandbox.start([sys.executable, "-c", FORK_1GIB_EACH], env=ENV, limits=FORK_LIMITS)
+    assert p.stdout.read().startswith(b"forked")  # EOF: the sandbox was stopped
+    assert p.memory_exceeded is True
+    assert p.close(timeout=10) is not None and b"all children finished" not in p.stderr
+    assert p.wait().memory_exceeded is True
