@@ -48,13 +48,15 @@ class Kind:
     base: ``full`` or ``untouched`` notebooks to start from. breaks: function -> effect (UNDEFINED, WRONG,
     CHEATS, NOISY), applied in the notebooks the kind touches. stop: notebook prefix -> where execution
     ends for good (``first``, ``def:<fn>`` = at fn's TODO cell, ``call:<fn>`` = at the first later cell
-    using fn); every grade cell from there on fails. ``after:<fn>``: the kernel dies at an unknown point
-    after fn's TODO cell, so the grade cells after it may pass or fail. status: notebook prefix -> expected status (others
+    using fn, ``check:<fn>`` = at fn's hidden grade cell, where a check that hangs stops the kernel); every
+    grade cell from there on fails. ``after:<fn>``: the kernel dies at an unknown point after fn's TODO cell,
+    so the grade cells after it may pass or fail. status: notebook prefix -> expected status (others
     ``ok``). loose: notebook prefixes whose visible test cells may go either way. op: file-level operation
     ``(name, notebook prefix, argument)``: ``rename`` (argument: new file name, ``{stem}`` allowed),
     ``delete``, ``blank_tests`` (grade cells using a function, ``*`` = all, get body ``pass`` and 100
-    points), ``drop_tests`` (grade cells using a function are deleted). host_checks: what the hostile test
-    verifies on the grading host (``canary``, ``processes``, ``listener``).
+    points), ``drop_tests`` (grade cells using a function are deleted), or a metadata edit of
+    ``samples.METADATA_OPS``. host_checks: what the hostile test verifies on the grading host (``canary``,
+    ``processes``, ``listener``).
     """
 
     name: str

@@ -307,6 +307,7 @@ def _stall():
             ),
         ),
         breaks={"hinge_loss": CHEATS},
+        stop={"01": "check:hinge_loss"},
         status={"01": TIMEOUT},
     ),
     Kind(
@@ -335,6 +336,7 @@ def _stall():
             ),
         ),
         breaks={"hinge_loss": CHEATS},
+        stop={"01": "check:hinge_loss"},
         status={"01": TIMEOUT},
     ),
     Kind(
@@ -457,8 +459,8 @@ _STEAL = (
     ),
     Kind(
         "ref_frame_walk",
-        "cross_entropy_loss walks up the CALLER frames (and the last traceback's frames) and returns any local "
-        "named like an expected answer; without one it returns 0",
+        "cross_entropy_loss walks up the CALLER frames (and the last traceback's frames) outside the notebook "
+        "and returns any local named like an expected answer; without one it returns 0",
         injections=(
             Injection(
                 "01",
@@ -477,6 +479,8 @@ _STEAL = (
                         frames.append(tb.tb_frame)
                         tb = tb.tb_next
                     for frame in frames:
+                        if frame.f_globals.get("__name__") == "__main__":
+                            continue  # the notebook's own variables are no leak
                         for name, value in frame.f_locals.items():
                             if name in ("expected", "want", "ref", "reference", "answer", "target") and \\
                                     isinstance(value, float):
@@ -486,8 +490,8 @@ _STEAL = (
                 def cross_entropy_loss(scores, y):
                     """Whatever the caller expects, else 0."""
                     found = _expected_from_callers()
-                    if found is not None and "ipykernel_" not in sys._getframe(1).f_code.co_filename:
-                        _hostile_found("expected answer read from the caller's frame")
+                    if found is not None:
+                        _hostile_found("expected answer read from a grader frame")
                     return found if found is not None else 0.0
                 ''',
                 target="cross_entropy_loss",
@@ -497,23 +501,21 @@ _STEAL = (
     ),
     Kind(
         "ref_case_tables",
-        "searches every loaded module outside numpy/IPython for tables named like cases/expected/answers "
-        "(the checks' precomputed answers); numerical_gradient is defined only if none exist",
+        "searches the grader's and the course's loaded modules (autograder*, cs231n_lite*, grader*) for tables "
+        "named like cases/expected/answers (the checks' precomputed answers); numerical_gradient is defined "
+        "only if none exist",
         injections=(
             Injection(
                 "04",
                 "before_def",
                 """
                 import sys
-                _skip = ("numpy", "IPython", "ipykernel", "zmq", "tornado", "traitlets", "jupyter", "matplotlib",
-                         "scipy", "PIL", "pygments", "prompt_toolkit", "jedi", "parso", "asyncio", "encodings",
-                         "importlib", "email", "json", "xml", "http", "ctypes", "unittest", "logging", "concurrent")
                 _tables = []
-                for _name, _mod in list(sys.modules.items()):
-                    if _mod is None or _name == "__main__" or _name.split(".")[0] in _skip or _name.startswith("_"):
+                for _name, _mod in list(sys.modules.items()):  # the grader's and the course's own modules
+                    if _mod is None or not _name.startswith(("autograder", "cs231n_lite", "grader")):
                         continue
                     for _attr, _value in list(vars(_mod).items()):
-                        if (any(w in _attr.lower() for w in ("case", "expected", "answer"))
+                        if (any(w in _attr.lower() for w in ("cases", "expected", "answers"))
                                 and isinstance(_value, (dict, list, tuple)) and len(_value) > 0):
                             _tables.append(f"{_name}.{_attr}")
                 if _tables:

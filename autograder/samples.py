@@ -1095,16 +1095,27 @@ def _stop_index(source_nb, stop: str | None) -> int | None:
     todo = _todo_cell_index(source_nb, fn)
     if how in ("def", "after"):
         return todo
+    if how == "check":  # the hidden grade cell of fn: a check that hangs there stops the kernel for good
+        targets = _grade_targets(source_nb)
+        for i in range(todo + 1, len(source_nb.cells)):
+            gid = _nbg(source_nb.cells[i]).get("grade_id")
+            if gid in targets and targets[gid] == (fn, True):
+                return i
+        return None
     if how == "call":
         for i in range(todo + 1, len(source_nb.cells)):
             cell = source_nb.cells[i]
             if cell.cell_type == "code" and fn in _names(cell.source)[0]:
                 return i
         return None
-    raise ValueError(f"stop must be 'first', 'def:<fn>', 'after:<fn>' or 'call:<fn>'; got {stop!r}")
+    raise ValueError(
+        f"stop must be 'first', 'def:<fn>', 'after:<fn>', 'call:<fn>' or 'check:<fn>'; got {stop!r}"
+    )
 
 
-_CHECK_LINE = re.compile(r'checks\.check\("(?P<name>\w+)", (?P<fn>\w+)(?:, cases="(?P<cases>visible|hidden)")?\)')
+_CHECK_LINE = re.compile(
+    r'checks\.check\("(?P<name>\w+)", (?P<fn>\w+)(?:, cases="(?P<cases>visible|hidden)")?\)'
+)
 
 
 def _grade_targets(source_nb) -> dict[str, tuple[str, bool]]:
@@ -1121,7 +1132,9 @@ def _grade_targets(source_nb) -> dict[str, tuple[str, bool]]:
         m = _CHECK_LINE.search(cell.source)
         if m:
             found[gid] = m.group("fn")
-        hidden[gid] = (m.group("cases") == "hidden") if m and m.group("cases") else not gid.endswith("-visible")
+        hidden[gid] = (
+            (m.group("cases") == "hidden") if m and m.group("cases") else not gid.endswith("-visible")
+        )
     for gid in hidden:
         if gid not in found and gid.endswith("-visible") and gid[: -len("visible")] + "hidden" in found:
             found[gid] = found[gid[: -len("visible")] + "hidden"]

@@ -344,11 +344,15 @@ def test_red_team_covers_every_family_of_the_issue():
     assert {samples.WRONG, samples.CHEATS, samples.UNDEFINED} <= set(by_effect)
 
 
+# a hidden-only hang stops the kernel at hinge_loss's hidden check: what was judged before stays
+HUNG_01 = {"hinge-loss-hidden", "softmax-visible", "softmax-hidden", "cross-entropy-visible", "cross-entropy-hidden"}
+
+
 @pytest.mark.parametrize(
     ("kind", "notebook", "score", "status", "failing"),
     [
         ("hook_post_run_clear", "01_scores_and_losses", 6, "ok", {"softmax-visible", "softmax-hidden"}),
-        ("sigint_ignore_hidden_sleep", "01_scores_and_losses", 6, "timeout", {"hinge-loss-hidden"}),
+        ("sigint_ignore_hidden_sleep", "01_scores_and_losses", 0, "timeout", HUNG_01),
         (
             "fork_memory",
             "04_optimization",
