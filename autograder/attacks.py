@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import textwrap
 
-from autograder._kinds import CHEATS, MEMORY, TAMPERED, TIMEOUT, UNDEFINED, WRONG, Injection, Kind
+from autograder._kinds import CHEATS, DIED, MEMORY, TAMPERED, TIMEOUT, UNDEFINED, WRONG, Injection, Kind
 
 __all__ = ["KINDS"]
 
@@ -266,13 +266,16 @@ def hinge_loss(scores, y):
 _SILENCE = (
     _trick(
         "silence_stdout_none",
-        "softmax_loss_naive returns zeros; sys.stdout and sys.stderr become None (prints and warnings vanish)",
+        "softmax_loss_naive returns zeros; sys.stdout and sys.stderr become None (prints and warnings vanish; "
+        "ipykernel itself then fails to flush them after the cell and never answers again)",
         "softmax_loss_naive",
         """
         import sys
         sys.stdout = None
         sys.stderr = None
         """,
+        stop={"03": "def:softmax_loss_naive"},
+        status={"03": DIED},
     ),
     _trick(
         "silence_fds_devnull",
@@ -479,8 +482,8 @@ _STEAL = (
                         frames.append(tb.tb_frame)
                         tb = tb.tb_next
                     for frame in frames:
-                        if frame.f_globals.get("__name__") == "__main__":
-                            continue  # the notebook's own variables are no leak
+                        if frame.f_globals.get("__name__", "__main__").startswith(("__main__", "cs231n_lite")):
+                            continue  # the notebook's own variables and its visible asserts are no leak
                         for name, value in frame.f_locals.items():
                             if name in ("expected", "want", "ref", "reference", "answer", "target") and \\
                                     isinstance(value, float):

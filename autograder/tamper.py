@@ -76,7 +76,7 @@ KINDS = {
     "metadata_removed": "a grade cell lost its nbgrader metadata (found by its unchanged source): restored",
     "grade_id_changed": "a release cell's grade_id was renamed: restored",
     "cell_type_changed": "a grade cell changed between code and markdown: restored",
-    "source_changed": "a locked cell's source was edited: nbgrader restores it from the release",
+    "source_changed": "a read-only cell's source was edited: nbgrader restores it from the release",
     "deleted_grade_cell": "a grade cell of the release is missing: put back from the release",
     "unknown_grade_id": "a cell claims a grade_id the release does not have: its nbgrader metadata is removed",
     "kernelspec_changed": "the notebook's kernelspec differs from the release: restored",
@@ -380,7 +380,9 @@ def _compare(index: int, gid: str, cell, ref) -> list[Finding]:
             )
         )
     if _flag(ref, "locked") and not ref_sol and _source(cell) != _source(ref):
-        out.append(Finding("source_changed", index, gid, "locked source edited (restored by nbgrader)"))
+        out.append(
+            Finding("source_changed", index, gid, "read-only source edited (restored from the release)")
+        )
     return out
 
 
