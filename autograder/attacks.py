@@ -573,22 +573,22 @@ _PRINT = (
                 "after_def",
                 """
                 import gc, inspect, linecache
-                _printed = 0
+                _sources = []
                 for _o in gc.get_objects():
                     _mod = getattr(_o, "__module__", "") or ""
                     if type(_o).__name__ == "function" and ("reference" in _mod or "checks" in _mod):
                         try:
-                            print(inspect.getsource(_o))
-                            _printed += 1
+                            _sources.append(inspect.getsource(_o))
                         except Exception:
                             pass
                 for _file, _entry in list(linecache.cache.items()):
-                    if "reference" in _file or "checks" in _file:
-                        print("".join(_entry[2]) if len(_entry) > 2 else _entry)
-                        _printed += 1
-                if _printed:
-                    _hostile_found(f"printed {_printed} reference/checks sources into the feedback")
-                print("sources printed:", _printed)
+                    if ("reference" in _file or "checks" in _file) and len(_entry) > 2:
+                        _sources.append("".join(_entry[2]))
+                print("sources printed:", len(_sources))  # first: an output cap cannot hide the count
+                if _sources:
+                    _hostile_found(f"printing {len(_sources)} reference/checks sources into the feedback")
+                for _text in _sources:
+                    print(_text)
                 """,
                 target="svm_loss_vectorized",
             ),
@@ -606,11 +606,11 @@ _PRINT = (
                 import dis, gc, types
                 _codes = [o for o in gc.get_objects() if isinstance(o, types.CodeType)
                           and ("reference" in o.co_filename or "checks" in o.co_filename)]
+                print("code objects disassembled:", len(_codes))  # first: an output cap cannot hide the count
+                if _codes:
+                    _hostile_found(f"disassembling {len(_codes)} reference/checks code objects into the feedback")
                 for _code in _codes[:20]:
                     dis.dis(_code)
-                if _codes:
-                    _hostile_found(f"disassembled {len(_codes)} reference/checks code objects into the feedback")
-                print("code objects disassembled:", len(_codes))
                 """,
                 target="softmax_loss_naive",
             ),
@@ -670,7 +670,8 @@ _MEMORY = (
     Kind(
         "shm_fill",
         "before defining numerical_gradient, writes up to 2 GiB into /dev/shm (tmpfs files belong to no "
-        "process, so a per-process watchdog would not see them); defined only if that was possible",
+        "process, so a per-process watchdog would not see them); defined only if that was possible (the "
+        "sandbox's /dev/shm is a 64 MiB tmpfs and files are capped by RLIMIT_FSIZE)",
         injections=(
             Injection(
                 "04",

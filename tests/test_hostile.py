@@ -311,7 +311,7 @@ def test_attacks_really_ran(graded):
         "ref_thread_frames": ("03_softmax", "LookupError: no softmax_loss_naive in other threads' frames"),
         "print_reference_source": ("02_svm", "sources printed: 0"),
         "print_reference_bytecode": ("03_softmax", "code objects disassembled: 0"),
-        "shm_fill": ("04_optimization", "No space left on device"),
+        "shm_fill": ("04_optimization", "[Errno"),  # ENOSPC (64 MiB tmpfs) or EFBIG (RLIMIT_FSIZE)
     }
     missing = []
     for sid, (nb, needle) in evidence.items():
