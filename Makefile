@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 SHARED_BUILDER := ../shared/datasets/build_cifar10.py
 NBVAL_ENV := CS231N_LITE_DATASET=synthetic MPLBACKEND=Agg
 
-.PHONY: venv demo test test-fast test-slow nbval lint bench data data-shared clean sysdeps-demo sysdeps-test
+.PHONY: venv demo test test-fast test-slow nbval notebooks lint bench data data-shared clean sysdeps-demo sysdeps-test
 
 # Debian packages: bubblewrap (the grading sandbox) and chromium (browser tests). Installed with apt-get when
 # missing and we are root; otherwise the command to run is printed.
@@ -21,12 +21,15 @@ endef
 
 venv: $(STAMP)
 
+# The checkout goes on sys.path through a plain .pth line (no build step, no setuptools editable shim and its
+# "transitional" warning). The line is appended after site-packages, so a student bundle's own cs231n_lite (no
+# reference), found first from the notebook's folder, still shadows the repo's. An older editable install is removed.
 $(STAMP): requirements.txt pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -r requirements.txt
-	# compat mode = a plain .pth path entry: a student bundle's own cs231n_lite (no reference) then shadows the repo's.
-	$(BIN)/python -m pip install -q --no-deps -e . --config-settings editable_mode=compat
+	-$(BIN)/python -m pip uninstall -q -y cs231n-lite 2>/dev/null
+	$(BIN)/python -c 'import pathlib, sysconfig; pathlib.Path(sysconfig.get_paths()["purelib"], "cs231n_lite_checkout.pth").write_text("$(CURDIR)\n")'
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (cs231n-lite)" >/dev/null
 	touch $(STAMP)
 
@@ -49,6 +52,10 @@ test-slow: venv
 nbval: venv
 	$(NBVAL_ENV) $(BIN)/python -m pytest -p no:cacheprovider -o addopts="" --nbval-lax \
 		--nbval-sanitize-with notebooks/nbval_sanitize.cfg notebooks/*.ipynb
+
+## Rebuild notebooks/*.ipynb from their sources notebooks/src/*.py (validates the cell markers, runs on synthetic data).
+notebooks: venv
+	$(BIN)/python notebooks/_build.py
 
 lint: venv
 	$(BIN)/ruff check .

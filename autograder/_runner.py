@@ -1,16 +1,21 @@
-"""Sandbox-side notebook runner: JSON job on stdin -> JSON result (executed notebook) on stdout.
+"""Sandboxed notebook runner: executes cells and relays the trusted grader's calls (it decides nothing).
 
-This file is bound read-only into the sandbox and run there by :mod:`autograder.grading`; it imports only the
-standard library, nbformat and nbclient (never the repository). Job keys:
+Runs INSIDE :mod:`autograder.sandbox` (``python -I /grader/runner.py``) and talks to the trusted grader over its
+stdin/stdout in :mod:`autograder.wire` frames. Nothing secret is ever sent here: no reference, no checks, no
+expected answers, no hidden test source (the grader strips the hidden blocks before sending a notebook).
 
-``notebook`` (nbformat dict, already sanitized by nbgrader), ``files`` ({relative path: text} staged into
-``lib_dir``, which is on ``PYTHONPATH``), ``preload`` (module names imported in the kernel before any student
-cell), ``secret`` (relative paths deleted right after the preload), ``forget_modules`` (module names dropped from
-``sys.modules`` after the preload), ``cell_timeout``, ``deadline`` (seconds for all cells), ``startup_timeout``,
-``max_cell_output``, ``max_total_output`` (characters), ``lib_dir``, ``work_dir``.
+Frames from the grader:
 
-Result keys: ``status`` (ok / timeout / kernel_died / memory / output_limit / error), ``error`` (one line),
-``notebook`` (executed), ``seconds``, ``preloaded`` (bool).
+* ``{"op": "notebook", "job": {...}}`` with the value ``[notebook, files]``: wipe ``/tmp`` (sandboxed), stage
+  ``files`` ({relative path: text}: the student bundle's ``cs231n_lite`` and the kernel-side helper) into
+  ``lib_dir``, start a fresh kernel and run every code cell with per-cell and whole-notebook limits. After each
+  cell whose index is in ``job["checkpoints"]`` the runner sends ``{"op": "checkpoint", "index": i}`` and serves
+  the grader's ``call`` frames (relayed to :mod:`autograder._kernel` in the kernel over a Unix socket, callbacks
+  relayed back) until ``{"op": "resume"}``. At the end: ``{"op": "done", "status", "error", "seconds"}`` with
+  the executed notebook as value.
+* ``{"op": "bye"}`` (or end of input): exit.
+
+Statuses: ok / timeout / kernel_died / memory / output_limit / error.
 """
 
 from __future__ import annotations
@@ -19,17 +24,31 @@ import ctypes
 import json
 import os
 import shutil
+import socket
 import sys
 import tempfile
 import time
 import traceback
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+try:
+    import grader_wire as wire  # inside the sandbox: /grader/grader_wire.py
+except ImportError:  # the rlimits-only fallback runs autograder/_runner.py next to autograder/wire.py
+    import wire  # type: ignore[no-redef]
+
+from nbclient.util import run_sync
+
 KERNEL_LOG = "/tmp/runner-kernel.log"
+_FATAL = sys.stderr
 STATUS_ORDER = ("error", "kernel_died", "timeout", "memory", "output_limit", "ok")
 
 
 def _private_stdout(log_path: str):
-    """Keep the real stdout for the result; the kernel inherits fds 1/2 pointing at a log file instead."""
+    """Keep the real stdout for the result; the kernel inherits fds 1/2 pointing at a log file instead.
+
+    The real stderr stays reachable for the runner's own fatal errors (:data:`_FATAL`), which the grader shows."""
+    global _FATAL
+    _FATAL = os.fdopen(os.dup(2), "w")
     out_fd = os.dup(1)  # non-inheritable by default
     log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.dup2(log, 1)
@@ -37,7 +56,7 @@ def _private_stdout(log_path: str):
     os.close(log)
     sys.stdout = open(1, "w", closefd=False)  # noqa: SIM115
     sys.stderr = open(2, "w", closefd=False)  # noqa: SIM115
-    return os.fdopen(out_fd, "w")
+    return os.fdopen(out_fd, "wb")
 
 
 def _no_dump() -> None:
@@ -114,27 +133,6 @@ def _reset_sandbox(keep: tuple[str, ...] = ()) -> str:
     return ""
 
 
-def _stage(lib_dir: str, files: dict[str, str]) -> None:
-    for rel, text in files.items():
-        path = os.path.join(lib_dir, rel)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "w") as fh:
-            fh.write(text)
-
-
-def _unstage(lib_dir: str, secret: list[str]) -> None:
-    for rel in secret:
-        path = os.path.join(lib_dir, rel)
-        if os.path.isdir(path):
-            shutil.rmtree(path, ignore_errors=True)
-        elif os.path.exists(path):
-            os.remove(path)
-    for root, dirs, _ in os.walk(lib_dir):
-        for d in dirs:
-            if d == "__pycache__":
-                shutil.rmtree(os.path.join(root, d), ignore_errors=True)
-
-
 def _output_size(out) -> int:
     kind = out.get("output_type")
     if kind == "stream":
@@ -204,62 +202,177 @@ def _make_client(nb, job):
     )
 
 
-def _preload_code(job) -> str:
-    mods = list(job.get("preload", []))
-    forget = list(job.get("forget_modules", []))
-    lines = ["import importlib as _il, sys as _sys"]
-    lines += [f"_il.import_module({m!r})" for m in mods]
-    for m in forget:
-        parent, _, child = m.rpartition(".")
-        lines.append(
-            f"[_sys.modules.pop(_k) for _k in list(_sys.modules) if _k == {m!r} or _k.startswith({m + '.'!r})]"
-        )
-        if parent:
-            lines.append(
-                f"_p = _sys.modules.get({parent!r}); _p is not None and _p.__dict__.pop({child!r}, None)"
+def _stage(lib_dir: str, files: dict) -> None:
+    for rel, text in files.items():
+        path = os.path.join(lib_dir, rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w") as fh:
+            fh.write(text)
+
+
+class Relay:
+    """One serve session in the kernel: a Unix socket the kernel-side helper connects to."""
+
+    def __init__(self, client, scratch: str, startup: float = 10.0):
+        import secrets
+
+        self.client = client
+        self.path = os.path.join(scratch, f".grader-{secrets.token_hex(8)}.sock")
+        self.server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.server.bind(self.path)
+        self.server.listen(1)
+        self.server.settimeout(startup)
+        code = f"import grader_kernel as _gk; _gk.serve({self.path!r}); del _gk"
+        self.msg_id = client.kc.execute(code, silent=True, store_history=False, allow_stdin=False)
+        self.conn, _ = self.server.accept()
+        self.server.close()
+        self.stream = _SockStream(self.conn)
+
+    def call(self, header: dict, blobs: list, grader_in, grader_out, timeout: float) -> tuple[dict, list]:
+        """Forward one call; relay callbacks; return the kernel's result frame (or a status-only frame)."""
+        wire.write_frame(self.stream, header, blobs)
+        deadline = time.monotonic() + timeout
+        while True:
+            self.conn.settimeout(max(0.05, deadline - time.monotonic()))
+            try:
+                head, data = wire.read_frame(self.stream)
+            except TimeoutError:
+                return {"op": "result", "status": "timeout", "error": f"no answer within {timeout:g} s"}, []
+            except (EOFError, OSError, wire.WireError) as exc:
+                return {
+                    "op": "result",
+                    "status": "kernel_died",
+                    "error": f"the kernel stopped answering: {exc}",
+                }, []
+            if head.get("op") == "callback":
+                wire.write_frame(grader_out, head, data)
+                reply, rdata = wire.read_frame(grader_in)
+                wire.write_frame(self.stream, reply, rdata)
+                continue
+            return head, data
+
+    def close(self, wait: float = 10.0) -> bool:
+        """End the session; True when the kernel returned to idle (its reply arrived)."""
+        try:
+            wire.write_frame(self.stream, {"op": "end"})
+        except OSError:
+            pass
+        try:
+            self.conn.close()
+        except OSError:
+            pass
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            try:
+                msg = run_sync(self.client.kc.get_shell_msg)(timeout=max(0.05, deadline - time.monotonic()))
+            except Exception:  # noqa: BLE001 - queue.Empty or a dead kernel
+                return False
+            if msg.get("parent_header", {}).get("msg_id") == self.msg_id:
+                return True
+        return False
+
+
+class _SockStream:
+    def __init__(self, sock):
+        self.sock = sock
+
+    def read(self, n):
+        return self.sock.recv(min(n, 1 << 20))
+
+    def write(self, data):
+        self.sock.sendall(data)
+
+    def flush(self):
+        pass
+
+
+def _interrupt(client) -> None:
+    try:
+        run_sync(client.km.interrupt_kernel)()
+    except Exception:  # noqa: BLE001
+        pass
+
+
+def _kill_kernel(client) -> None:
+    try:
+        run_sync(client.km.shutdown_kernel)(now=True)
+    except Exception:  # noqa: BLE001
+        pass
+
+
+def _serve_checkpoint(client, index, scratch, grader_in, grader_out, state) -> None:
+    """Send a checkpoint, then relay calls until the grader says resume."""
+    wire.write_frame(grader_out, {"op": "checkpoint", "index": index, "alive": state["alive"]})
+    relay = None
+    while True:
+        head, data = wire.read_frame(grader_in)
+        op = head.get("op")
+        if op == "resume":
+            break
+        if op != "call":
+            raise RuntimeError(f"unexpected frame {op!r} at a checkpoint")
+        if not state["alive"]:
+            wire.write_frame(
+                grader_out, {"op": "result", "status": state["dead_status"], "error": state["why"]}
             )
-    lines.append("_sys.path_importer_cache.clear(); del _il, _sys")
-    return "\n".join(lines)
+            continue
+        if relay is None:
+            try:
+                relay = Relay(client, scratch)
+            except Exception as exc:  # noqa: BLE001 - the kernel is busy or dead
+                state.update(alive=False, dead_status="kernel_died", why=f"could not reach the kernel: {exc}")
+                wire.write_frame(grader_out, {"op": "result", "status": "kernel_died", "error": state["why"]})
+                continue
+        timeout = float(head.pop("timeout", 10.0))
+        reply, rdata = relay.call(head, data, grader_in, grader_out, timeout)
+        if reply.get("status") in ("timeout", "kernel_died"):
+            if reply["status"] == "timeout":
+                _interrupt(client)
+                try:  # the helper answers "interrupted" when the interrupt reached the call
+                    relay.conn.settimeout(3.0)
+                    wire.read_frame(relay.stream)
+                    ok = relay.close(wait=5.0)
+                except Exception:  # noqa: BLE001
+                    ok = False
+                relay = None
+                if not ok:
+                    _kill_kernel(client)
+                    state.update(
+                        alive=False, dead_status="timeout", why=reply["error"] + "; the kernel was stopped"
+                    )
+            else:
+                relay = None
+                state.update(alive=False, dead_status="kernel_died", why=reply["error"])
+        wire.write_frame(grader_out, reply, rdata)
+    if relay is not None and not relay.close():
+        state.update(
+            alive=False, dead_status="kernel_died", why="the kernel did not return after the grader's calls"
+        )
 
 
-def execute(job: dict) -> dict:
+def execute(job: dict, nb, grader_in, grader_out, scratch: str) -> dict:
     import nbformat
     from nbclient.exceptions import DeadKernelError
 
     t0 = time.monotonic()
-    lib_dir = job.get("lib_dir", "/tmp/grader-lib")
     work_dir = job.get("work_dir", "/tmp/work")
-    os.environ["PYTHONPATH"] = lib_dir  # the kernel imports the staged packages from here
     os.makedirs(work_dir, exist_ok=True)
-    _stage(lib_dir, job.get("files", {}))
-    nb = nbformat.from_dict(job["notebook"])
     client = _make_client(nb, job)
-    status, error, preloaded = "ok", "", False
+    status, error = "ok", ""
     current = None  # the code cell being executed
     deadline = t0 + float(job.get("deadline", 100))
     cell_timeout = int(job.get("cell_timeout", 60))
+    checkpoints = {int(i) for i in job.get("checkpoints", [])}
+    state = {"alive": True, "dead_status": "", "why": ""}
+    done_checkpoints = set()
     try:
         with client.setup_kernel():
-            if job.get("preload"):
-                pre = nbformat.v4.new_code_cell(_preload_code(job))
-                nb.cells.append(pre)  # nbclient writes the executed cell back at its index
-                try:
-                    client.execute_cell(pre, len(nb.cells) - 1, store_history=False)
-                finally:
-                    nb.cells.pop()
-                    _unstage(lib_dir, job.get("secret", []))
-                t_pre = time.monotonic() - t0
-                errs = [o for o in pre.outputs if o.get("output_type") == "error"]
-                if errs:
-                    raise RuntimeError(
-                        f"grader preload failed: {errs[0].get('ename')}: {errs[0].get('evalue')}"
-                    )
-                preloaded = True
-            else:
-                _unstage(lib_dir, job.get("secret", []))
             for index, cell in enumerate(nb.cells):
                 if cell.cell_type != "code":
                     continue
+                if not state["alive"]:
+                    status, error = (status if status != "ok" else state["dead_status"]), state["why"]
+                    break
                 current = cell
                 remaining = deadline - time.monotonic()
                 if remaining <= 1:
@@ -290,18 +403,24 @@ def execute(job: dict) -> dict:
                             status, error = "timeout", f"cell {index} exceeded {client.timeout} s"
                     elif out.get("ename") == "MemoryError" and status == "ok":
                         status, error = "memory", f"cell {index} raised MemoryError (memory limit)"
+                if index in checkpoints:
+                    done_checkpoints.add(index)
+                    _serve_checkpoint(client, index, scratch, grader_in, grader_out, state)
+                    if not state["alive"] and status == "ok":
+                        status, error = state["dead_status"], state["why"]
     except DeadKernelError as exc:
         status, error = (
             "kernel_died",
             f"the kernel died: {str(exc).splitlines()[0] if str(exc) else 'no reason'}",
         )
+    except (EOFError, wire.WireError):
+        raise  # the grader is gone or confused: nothing to report to
     except Exception as exc:  # noqa: BLE001 - every failure becomes a result, never a crash
         if status == "ok":
             status = "error"
             error = f"{type(exc).__name__}: {exc}".splitlines()[0][:500]
     if status in ("kernel_died", "error") and current is not None:
-        # the cell that was running when the kernel died has an execution count but no error output: mark it,
-        # or nbgrader would count it as passed
+        # the cell that was running when the kernel died has an execution count but no error output: mark it
         current.setdefault("outputs", []).append(
             nbformat.from_dict(
                 {"output_type": "error", "ename": "DeadKernelError", "evalue": error, "traceback": [error]}
@@ -309,67 +428,70 @@ def execute(job: dict) -> dict:
         )
     if getattr(client, "truncated", False) and status == "ok":
         status, error = "output_limit", "output truncated by the grader (too much output)"
-    return {
-        "status": status,
-        "error": error,
-        "notebook": nb,
-        "seconds": time.monotonic() - t0,
-        "preloaded": preloaded,
-        "preload_seconds": locals().get("t_pre", 0.0),
-    }
+    return {"status": status, "error": error, "seconds": time.monotonic() - t0, "notebook": nb}
 
 
 def main() -> int:
-    """Run every notebook of the job, each in a fresh kernel; print one JSON line per notebook as it finishes.
-
-    A job with ``notebooks`` (list of ``{"name", "notebook"}``) shares the other keys; a job with a single
-    ``notebook`` is the same as a one-element list named ``"notebook"``.
-    """
-    raw = sys.stdin.buffer.read()
-    try:
-        job = json.loads(raw)
-    except ValueError as exc:
-        job, bad = None, exc
-    # isolated=False: run by the rlimits-only fallback ON THE HOST, so never kill processes or wipe /tmp:
-    # use a private scratch folder instead
-    isolated = isinstance(job, dict) and job.get("isolated") is True and _in_bwrap_pid_namespace()
+    """Serve notebook frames until ``bye`` (see module docstring)."""
+    grader_in = sys.stdin.buffer
+    isolated = os.environ.get("AUTOGRADER_ISOLATED") == "1" and _in_bwrap_pid_namespace()
+    # not isolated: run by the rlimits-only fallback ON THE HOST, so never kill processes or wipe /tmp
     scratch = "/tmp" if isolated else tempfile.mkdtemp(prefix="autograder-unsandboxed-")
     log_path = os.path.join(scratch, os.path.basename(KERNEL_LOG))
-    out = _private_stdout(log_path)
+    grader_out = _private_stdout(log_path)
     _no_dump()
-    if job is None:
-        out.write(
-            json.dumps({"name": None, "status": "error", "error": f"bad job: {bad}", "notebook": None}) + "\n"
-        )
-        return 2
-    if not isolated:
-        job["lib_dir"] = os.path.join(scratch, "grader-lib")
-        job["work_dir"] = os.path.join(scratch, "work")
-    items = job.pop("notebooks", None) or [{"name": "notebook", "notebook": job.pop("notebook", None)}]
-    for item in items:
-        if isolated:
-            dirty = _reset_sandbox(keep=(log_path,))
-        else:
-            shutil.rmtree(job["lib_dir"], ignore_errors=True)
-            dirty = ""
-        try:
-            if dirty:
-                raise RuntimeError(dirty)
-            result = execute({**job, "notebook": item["notebook"]})
-        except Exception as exc:  # noqa: BLE001 - every failure becomes a result line
-            result = {
-                "status": "error",
-                "error": f"runner: {exc}",
-                "notebook": None,
-                "trace": traceback.format_exc(),
-            }
-        result["name"] = item["name"]
-        out.write(json.dumps(result) + "\n")
-        out.flush()
-    if not isolated:
-        shutil.rmtree(scratch, ignore_errors=True)
+    import nbformat
+
+    try:
+        while True:
+            try:
+                head, blobs = wire.read_frame(grader_in)
+            except EOFError:
+                break
+            if head.get("op") != "notebook" or len(blobs) != 1:
+                break
+            job = dict(head.get("job") or {})
+            payload = json.loads(blobs[0])
+            nb_dict, files = payload["notebook"], payload["files"]
+            lib_dir = job.get("lib_dir", "/tmp/grader-lib")
+            if not isolated:
+                lib_dir = os.path.join(scratch, "grader-lib")
+                job["work_dir"] = os.path.join(scratch, "work")
+                shutil.rmtree(lib_dir, ignore_errors=True)
+                dirty = ""
+            else:
+                dirty = _reset_sandbox(keep=(log_path,))
+            os.environ["PYTHONPATH"] = lib_dir  # the kernel imports the staged packages from here
+            try:
+                if dirty:
+                    raise RuntimeError(dirty)
+                _stage(lib_dir, files)
+                result = execute(job, nbformat.from_dict(nb_dict), grader_in, grader_out, scratch)
+            except (EOFError, wire.WireError):
+                raise
+            except Exception as exc:  # noqa: BLE001 - every failure becomes a result frame
+                result = {
+                    "status": "error",
+                    "error": f"runner: {exc}",
+                    "seconds": 0.0,
+                    "notebook": None,
+                    "trace": traceback.format_exc()[-2000:],
+                }
+            nb = result.pop("notebook")
+            blobs = [json.dumps(nb).encode()] if nb is not None else []
+            wire.write_frame(grader_out, {"op": "done", **result}, blobs)
+    except (EOFError, wire.WireError):
+        return 3
+    finally:
+        if not isolated:
+            shutil.rmtree(scratch, ignore_errors=True)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except Exception:  # the grader reports the last stderr line
+        _FATAL.write(traceback.format_exc())
+        _FATAL.flush()
+        sys.exit(4)

@@ -1,19 +1,21 @@
 """Instructor API: keyword-only functions returning result dataclasses (the CLI is a thin shim over these).
 
-=========  ==========================================================================================
-release    nbgrader generate_assignment + student bundle (folder + zip) + leak scan -> ReleaseResult
-collect    folder of student folders or LMS zip (nbgrader zip_collect), timestamps kept -> CollectResult
-grade      parallel sandboxed execution, nbgrader autograde writes the gradebook -> GradeResult
-feedback   per-student HTML with hidden-test source removed -> FeedbackResult
-export     grades.csv, questions.csv (mean, pass rate per grade cell), histogram.png -> ExportResult
-demo       all of the above on a sample class, offline -> DemoResult
-=========  ==========================================================================================
+===========  ========================================================================================
+release      nbgrader generate_assignment + student bundle (folder + zip) + leak scan -> ReleaseResult
+collect      Canvas / Moodle / nbgrader exchange / zip_collect / folder downloads, auto-detected -> CollectResult
+roster       import students (id, first_name, last_name, email[, lms_user_id]) into the gradebook -> RosterResult
+grade        parallel sandboxed execution, nbgrader autograde writes the gradebook -> GradeResult
+late_policy  per-course late penalty (nbgrader LateSubmissionPlugin) in nbgrader_config.py -> LatePolicyResult
+feedback     per-student HTML with hidden-test source removed -> FeedbackResult
+export       grades.csv, question_scores.csv, questions.csv, histogram.png (+ canvas.csv) -> ExportResult
+demo         all of the above on a sample class, offline -> DemoResult
+===========  ========================================================================================
 
 Examples
 --------
 >>> from autograder import api
 >>> sorted(n for n in api.__all__ if not n[0].isupper())
-['collect', 'demo', 'export', 'feedback', 'grade', 'release']
+['collect', 'demo', 'export', 'feedback', 'grade', 'late_policy', 'release', 'roster']
 """
 
 from __future__ import annotations
@@ -24,8 +26,11 @@ import shutil
 from pathlib import Path
 
 from autograder import course as _course
+from autograder import grading as _grading
 from autograder.collect import collect
-from autograder.grading import GradeOptions, grade
+from autograder.grading import GradeOptions
+from autograder.late import LatePolicyResult
+from autograder.late import set_late_policy as late_policy
 from autograder.release import release
 from autograder.reporting import export, feedback
 from autograder.results import (
@@ -38,17 +43,23 @@ from autograder.results import (
     GradeRow,
     ReleaseResult,
 )
+from autograder.roster import RosterResult
+from autograder.roster import import_roster as roster
 
 __all__ = [
     "release",
+    "roster",
     "collect",
     "grade",
+    "late_policy",
     "feedback",
     "export",
     "demo",
     "GradeOptions",
     "AutograderError",
     "ReleaseResult",
+    "RosterResult",
+    "LatePolicyResult",
     "CollectResult",
     "GradeResult",
     "GradeRow",
@@ -56,6 +67,25 @@ __all__ = [
     "ExportResult",
     "DemoResult",
 ]
+
+
+def grade(**kwargs) -> GradeResult:
+    """:func:`autograder.grading.grade`, then each student's auto / written / pending split from the gradebook.
+
+    Same keyword-only arguments; the result's ``standings`` make the grade table say *autograded x/27 · written
+    answers pending (13 points)* until a TA has graded the written answers.
+    """
+    from autograder import scores
+
+    res = _grading.grade(**kwargs)
+    url = _course.resolve_db_url(res.course_dir, kwargs.get("db_url"))
+    with _course.gradebook(url) as gb:
+        st = scores.standings(gb, res.assignment)
+    res.standings = {s: st[s] for s in {r.student for r in res.rows} if s in st}
+    return res
+
+
+grade.__signature__ = inspect.signature(_grading.grade)  # keyword-only, as documented there
 
 DEFAULT_DEMO_DIR = _course.REPO / "build" / "demo"
 DEMO_KINDS_FALLBACK = ("full", "untouched", "partial", "broken")

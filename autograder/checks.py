@@ -1,43 +1,32 @@
-"""Hidden checks for the student TODO functions of the ``linear_classifiers`` assignment.
+"""Trusted checks for the student TODO functions of the ``linear_classifiers`` assignment.
 
-Every hidden test cell of the notebooks is exactly one line::
+Every autograded test cell of the notebooks ends with one hidden line (the grade-cell convention)::
 
-    from autograder import checks; checks.check("svm_loss_naive", svm_loss_naive)
+    from autograder import checks; checks.check("svm_loss_naive", svm_loss_naive, cases="hidden")
 
-:func:`check` returns ``None`` when the student's function is right and raises ``AssertionError``
-with a helpful message (which input, expected vs got, max relative error, a hint) otherwise.  A
-check never writes to stderr (nbgrader scores any cell with stderr output as zero).
+In GRADING this line is never executed in the student's kernel: :mod:`autograder.judge` parses it from the cell
+source nbgrader restored from the gradebook, and runs :func:`run_check` in the trusted process with a
+:class:`autograder.judge.RemoteCaller`: the inputs are sent into the sandbox, the student's function runs there,
+its RETURN VALUES come back as data (:mod:`autograder.wire`) and are compared here with the reference, which
+never leaves this process. In the instructor's source notebook (nbval) the same line runs :func:`check`
+in-process on the function object (a self-test of the notebook and of the checks).
 
-Grading-sandbox protocol: the grader imports this module into the kernel BEFORE any student cell
-runs and then hides the files.  Everything is therefore done at import time: the reference
-implementations are imported, every numpy/builtin function used is captured into private names,
-and all inputs with their expected answers are precomputed from fixed seeds.  After import the
-checks read no files and import nothing.
+``cases="visible"`` re-derives the visible cell's point on public inputs (the lecture's examples and inputs drawn
+from a public seed); ``cases="hidden"`` uses inputs drawn from the course's secret seed (created at release in
+``<course>/.autograder/secret``), so two courses see different inputs and a regrade sees the same ones.
 
-What each check verifies (fixed seeds, float32 and float64 inputs):
-
-- values against :mod:`cs231n_lite.reference` (relative error 1e-6 for float64, 1e-4 for float32);
-- return types, shapes and dtypes; finite outputs; inputs not modified;
-- numerical stability at scores of +-1e4 (softmax, cross-entropy, softmax losses);
-- the vectorized losses: no Python loop over the N examples (the number of executed Python lines
-  and C calls must not grow with N) and at least 5x faster than the naive loops (N=500);
-- no calls into the reference (static scan of the code plus a run-time tracer; the public reference
-  functions are also replaced by recording wrappers), no peeking at the grader's frames, no
-  tampering with numpy/builtins (restored if found).
-
-Inside an IPython kernel the import also registers a ``pre_run_cell`` hook that puts this module
-back into ``sys.modules``/``autograder.checks`` (and restores ``builtins.__import__``) before every
-cell, and the module refuses attribute assignment, so a student cell cannot swap the checks out.
-:func:`self_test` runs a check on the reference itself (instructor sanity check).
+What a check verifies: values against :mod:`cs231n_lite.reference` (relative error 1e-6 for float64, 1e-4 for
+float32); return types, shapes and dtypes; finite outputs; inputs not modified; stability at scores of +-1e4;
+for the vectorized losses (hidden cases) the source has no per-example Python loop
+(:mod:`autograder.structure`) and the function is at least 5x faster than the reference naive loops, both timed
+by the trusted side around the call on inputs it draws at that moment.
 
 Examples
 --------
 >>> from autograder import checks
->>> checks.preload()
-True
 >>> def numerical_gradient(f, x, *, h=1e-5, method="centered"):
 ...     return x * 0.0  # wrong on purpose
->>> checks.check("numerical_gradient", numerical_gradient)
+>>> checks.check("numerical_gradient", numerical_gradient, cases="visible")
 Traceback (most recent call last):
 ...
 AssertionError: numerical_gradient returned the wrong gradient on case 'a vector, default h and method' ...
@@ -45,15 +34,18 @@ AssertionError: numerical_gradient returned the wrong gradient on case 'a vector
 
 from __future__ import annotations
 
-import math as _math_mod
-import sys as _sys_mod
-import types as _types_mod
+import hashlib
+import math
+import os
+import threading
+import time
+from dataclasses import dataclass, field
 
-import numpy as _np_mod
+import numpy as np
 
-from . import _checks_core as _c
+from autograder import wire
 
-__all__ = ["check", "preload", "self_test", "NAMES"]
+__all__ = ["NAMES", "CASE_SETS", "Call", "Callback", "Fail", "LocalCaller", "Verdict", "check", "run_check"]
 
 NAMES = (
     "hinge_loss",
@@ -66,164 +58,216 @@ NAMES = (
     "softmax_loss_vectorized",
     "numerical_gradient",
 )
+CASE_SETS = ("visible", "hidden")
+PUBLIC_SEED = "public"
+F64, F32 = np.dtype(np.float64), np.dtype(np.float32)
+TOL = {F64: 1e-6, F32: 1e-4}
+LN10 = math.log(10.0)
+CALL_TIMEOUT = 10.0
+SPEED_N, SPEED_D, SPEED_C, SPEED_MIN_RATIO = 2000, 20, 10, 5.0
+_TIMING_LOCK = threading.Lock()  # one reference timing at a time in this process
 
-# captured locally as well (module globals are looked up at call time)
-_fail = _c.fail
-_run = _c.run_student
-_ref_call = _c.call_reference
-_as_float = _c.as_float
-_rel = _c.rel_error
-_exact = _c.is_exact_array
-_fmt = _c.fmt_num
-_fmt_arr = _c.fmt_array
-_REF = _c.REF
-_F64 = _c.F64
-_F32 = _c.F32
-_ndarray = _c.ndarray
-_type = type
-_str = str
-_len = len
-_float = float
-_int = int
-_list = list
-_tuple = tuple
-_range = range
-_enumerate = enumerate
-_isinstance = isinstance
-_callable = callable
-_min = min
-_max = max
-_ValueError = ValueError
-_TypeError = TypeError
-_sqrt = _math_mod.sqrt
-_LN10 = _math_mod.log(10.0)
 
-TOL = {_F64: 1e-6, _F32: 1e-4}
-_SELF_TEST = [False]  # True only inside self_test(): the reference itself is then allowed
+def _ref(name):
+    from cs231n_lite import reference
+    from cs231n_lite.reference import extra
+
+    return getattr(reference, name, None) or getattr(extra, name)
+
 
 # ---------------------------------------------------------------------------------------------------------------
-# shared failure reporting
+# calls: what the trusted side learns from one call of the student's function
 # ---------------------------------------------------------------------------------------------------------------
 
 
-def _prelude(name, func):
-    """Reject non-callables and (statically) anything that points at the reference."""
-    __tracebackhide__ = True  # IPython and pytest hide this frame: students see the message only
-    if not _callable(func):
-        _fail(
-            f"{name}: expected a function, got {_c.type_name(func)}. Run the cell that defines "
-            f"`def {name}(...)` first, then re-run this cell."
-        )
-    if _SELF_TEST[0]:
-        return
-    if _c.is_reference_object(func):
-        _fail(f"{name} is the reference implementation itself; write your own {name} in the TODO cell.")
-    peeks = _c.static_peeking(func)
-    if peeks:
-        _fail(
-            f"{name} reaches into the autograder or the caller's frames ({', '.join(peeks)}). Your function "
-            f"must compute its answer from its arguments only."
-        )
-    hits = _c.static_reference_uses(func)
-    if hits:
-        _fail(
-            f"{name} refers to cs231n_lite.reference ({', '.join(hits)}); the reference implementation is "
-            f"not available to you. Implement {name} yourself (numpy only)."
-        )
+@dataclass
+class Call:
+    """Outcome of one call. ``status``: ok / raised / missing / not_callable / timeout / kernel_died /
+    interrupted / unsendable / protocol. ``digests``: fingerprints of the arguments AFTER the call."""
+
+    status: str
+    value: object = None
+    error: dict = field(default_factory=dict)
+    seconds: float = 0.0
+    digests: list = field(default_factory=list)
 
 
-def _after_call(name, func, out, where):
-    """Common verdicts on one guarded call: exceptions, reference calls, tampering, hooks."""
-    __tracebackhide__ = True  # IPython and pytest hide this frame: students see the message only
-    if out.reference_calls and not _SELF_TEST[0]:
-        _fail(
-            f"{name} calls the reference implementation ({', '.join(out.reference_calls)}) on {where}. "
-            f"Implement {name} yourself, without the course's solution code."
-        )
-    if out.peeks and not _SELF_TEST[0]:
-        _fail(
-            f"{name} inspected the caller's frames or the garbage collector ({', '.join(out.peeks)}) on {where}. "
-            f"Your function must compute its answer from its arguments only."
-        )
-    if out.tampered:
-        _fail(
-            f"{name} modified {', '.join(out.tampered)} while running on {where} (now restored). "
-            f"Your function must not replace numpy or Python functions."
-        )
-    if out.hooks_lost:
-        _fail(f"{name} changed sys.settrace / sys.setprofile while running on {where}; remove that code.")
-    if out.error is not None:
-        err = out.error
-        if _isinstance(err, _c._NotImplementedError):
-            _fail(
-                f"{name} raised NotImplementedError on {where}: replace `raise NotImplementedError()` in the "
-                f"TODO cell with your implementation and re-run that cell."
+class Callback:
+    """A trusted function handed to the student's function as an argument (``loss_fn``, ``f``).
+
+    Remotely it runs HERE whenever the student's code calls it in the sandbox; ``fn`` raises ``TypeError`` or
+    ``ValueError`` for bad arguments, which the student's code sees as that exception.
+    """
+
+    def __init__(self, fn, name: str):
+        self.fn, self.name = fn, name
+
+
+class LocalCaller:
+    """Calls a function object in this process (instructor runs, nbval); values go through the same wire
+    encoding as in grading, so both judge exactly the same data."""
+
+    def __init__(self, func):
+        self.func = func
+
+    def call(self, name, args, kwargs=None, *, timeout=CALL_TIMEOUT) -> Call:
+        def wrap(value):
+            if isinstance(value, Callback):
+                cb = value
+
+                def proxy(*a, **kw):
+                    blobs: list = []
+                    tree = wire.encode([list(a), kw], blobs)
+                    a2, kw2 = wire.decode(tree, blobs)
+                    out = cb.fn(*a2, **kw2)
+                    blobs = []
+                    return wire.decode(wire.encode(out, blobs), blobs)
+
+                proxy.__name__ = cb.name
+                return proxy
+            return value
+
+        args = [wrap(a) for a in args]
+        kwargs = {k: wrap(v) for k, v in (kwargs or {}).items()}
+        if not callable(self.func):
+            return Call("not_callable", error={"type": wire._type_name(self.func), "message": ""})
+        start = time.perf_counter()
+        try:
+            value = self.func(*args, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - the student's exception is the result
+            seconds = time.perf_counter() - start
+            return Call(
+                "raised", error={"type": type(exc).__name__, "message": str(exc)[:2000]}, seconds=seconds
             )
-        _fail(f"{name} raised an exception on {where}:\n  {_c.error_summary(out, func)}")
+        seconds = time.perf_counter() - start
+        blobs: list = []
+        try:
+            value = wire.decode(wire.encode(value, blobs), blobs)
+        except wire.WireError as exc:
+            return Call("unsendable", error={"type": "WireError", "message": str(exc)}, seconds=seconds)
+        digests = [wire.digest(a) for a in args] + [wire.digest(kwargs[k]) for k in sorted(kwargs)]
+        return Call("ok", value=value, seconds=seconds, digests=digests)
 
 
-def _check_unchanged(name, where, pairs):
-    __tracebackhide__ = True  # IPython and pytest hide this frame: students see the message only
-    for arg, now, before in pairs:
-        if not _c.arrays_identical(now, before):
-            _fail(
-                f"{name} modified its input {arg} in place on {where}. Work on a copy "
-                f"(e.g. `{arg} = {arg}.copy()` or `{arg} - m` instead of `{arg} -= m`) so the caller's "
-                f"array stays unchanged."
+# ---------------------------------------------------------------------------------------------------------------
+# verdicts and failures
+# ---------------------------------------------------------------------------------------------------------------
+
+
+class Fail(Exception):
+    """A failed check: ``message`` for the student, ``status`` for the grade row (failed unless the call itself
+    timed out, crashed the kernel, ...)."""
+
+    def __init__(self, message: str, status: str = "failed"):
+        super().__init__(message)
+        self.message, self.status = message, status
+
+
+@dataclass
+class Verdict:
+    """The trusted decision for one grade cell."""
+
+    name: str
+    cases: str
+    passed: bool
+    message: str
+    status: str = "ok"
+    seconds: float = 0.0
+
+
+class _Ctx:
+    def __init__(self, name, caller, cases, seed, program, timeout):
+        self.name, self.caller, self.cases, self.seed = name, caller, cases, seed
+        self.program, self.timeout = program, timeout
+
+    def rng(self, *parts) -> np.random.Generator:
+        key = "|".join(str(p) for p in (self.seed, self.name, *parts)).encode()
+        return np.random.default_rng(int.from_bytes(hashlib.sha256(key).digest()[:8], "big"))
+
+    def invoke(self, where, args, kwargs=None, *, unchanged=()) -> Call:
+        """Call the student's function; turn every non-``ok`` outcome into a :class:`Fail`."""
+        before = {pos: wire.digest(args[pos]) for pos, _ in unchanged}
+        out = self.caller.call(self.name, list(args), dict(kwargs or {}), timeout=self.timeout)
+        name = self.name
+        if out.status == "ok":
+            for pos, label in unchanged:
+                if pos < len(out.digests) and out.digests[pos] != before[pos]:
+                    raise Fail(
+                        f"{name} modified its input {label} in place on {where}. Work on a copy (e.g. "
+                        f"`{label} = {label}.copy()` or `{label} - m` instead of `{label} -= m`) so the caller's "
+                        f"array stays unchanged."
+                    )
+            return out
+        err = out.error or {}
+        etype, emsg, eline = err.get("type", "Error"), err.get("message", ""), err.get("where", "")
+        if out.status == "raised":
+            if etype == "NotImplementedError":
+                raise Fail(
+                    f"{name} raised NotImplementedError on {where}: replace `raise NotImplementedError()` in the "
+                    f"TODO cell with your implementation and re-run that cell."
+                )
+            at = f"\n    (raised at {eline})" if eline else ""
+            raise Fail(f"{name} raised an exception on {where}:\n  {etype}: {emsg}{at}")
+        if out.status == "missing":
+            raise Fail(
+                f"{name} is not defined when this cell runs: run the cell that defines `def {name}(...)` first.",
             )
+        if out.status == "not_callable":
+            raise Fail(f"{name}: expected a function, got {etype}. Define it with `def {name}(...)`.")
+        if out.status == "timeout":
+            raise Fail(f"{name} did not return within {self.timeout:g} s on {where}.", status="timeout")
+        if out.status == "kernel_died":
+            raise Fail(
+                f"{name}: the kernel died or stopped answering on {where} ({emsg}).", status="kernel_died"
+            )
+        if out.status == "interrupted":
+            raise Fail(f"{name} was interrupted on {where}.", status="timeout")
+        if out.status == "unsendable":
+            raise Fail(f"{name} returned a value the grader cannot read on {where}: {emsg}")
+        raise Fail(
+            f"{name}: the sandbox sent no usable result on {where} ({out.status}: {emsg}).", status="error"
+        )
 
 
-def _pair(name, value, where, names):
-    __tracebackhide__ = True  # IPython and pytest hide this frame: students see the message only
-    a, b = names
-    if _isinstance(value, _tuple):
-        n = _tuple.__len__(value)
-        if n == 2:
-            return _tuple.__getitem__(value, 0), _tuple.__getitem__(value, 1)
-    elif _type(value) is _list and _list.__len__(value) == 2:
-        return _list.__getitem__(value, 0), _list.__getitem__(value, 1)
-    _fail(
-        f"{name} must return a pair ({a}, {b}); on {where} it returned {_c.type_name(value)}"
-        + (f" of length {_tuple.__len__(value)}" if _isinstance(value, _tuple) else "")
-        + (f" of length {_list.__len__(value)}" if _type(value) is _list else "")
-        + f". End your function with `return {a}, {b}`."
+def _type_name(value) -> str:
+    if isinstance(value, wire.Other):
+        return value.type_name
+    return wire._type_name(value)
+
+
+def _fmt(x) -> str:
+    return f"{x:.10g}"
+
+
+def _fmt_arr(arr, *, limit=8) -> str:
+    flat = np.asarray(arr).reshape(-1)
+    body = ", ".join(f"{v:.6g}" if isinstance(v, float) else repr(v) for v in flat[:limit].tolist())
+    more = f", ... ({flat.size} values)" if flat.size > limit else ""
+    return f"[{body}{more}]"
+
+
+def _rel(got, expected, *, floor=1e-8) -> float:
+    g = np.asarray(got, dtype=np.float64)
+    e = np.asarray(expected, dtype=np.float64)
+    if g.shape != e.shape:
+        return float("inf")
+    if e.size == 0:
+        return 0.0
+    with np.errstate(all="ignore"):
+        diff = float(np.max(np.abs(g - e)))
+    return diff / max(float(np.max(np.abs(e))), floor)
+
+
+def _worst(got, expected) -> str:
+    g = np.asarray(got, dtype=np.float64)
+    e = np.asarray(expected, dtype=np.float64)
+    d = np.abs(g - e).reshape(-1)
+    k = int(np.nanargmax(d)) if np.isfinite(d).any() else 0
+    idx = tuple(int(i) for i in np.unravel_index(k, e.shape))
+    idx = idx[0] if len(idx) == 1 else idx
+    return (
+        f"largest difference at index {idx}: got {_fmt(g.reshape(-1)[k])}, expected {_fmt(e.reshape(-1)[k])}"
     )
-
-
-def _scalar(name, what, value, where):
-    __tracebackhide__ = True  # IPython and pytest hide this frame: students see the message only
-    x, reason = _as_float(value)
-    if reason is not None:
-        _fail(
-            f"{name} must return {what} as a number (a Python float or numpy float scalar); on {where} it "
-            f"returned {reason}. Use e.g. `{what} = float(...)` or `np.sum(...)`."
-        )
-    if not _c._isfinite_math(x):
-        _fail(f"{name} returned a non-finite {what} ({x!r}) on {where}.{_STABILITY_HINT.get(name, '')}")
-    return x
-
-
-def _array_out(name, what, value, where, *, shape, dtype, like):
-    __tracebackhide__ = True  # IPython and pytest hide this frame: students see the message only
-    if not _exact(value):
-        extra = " (a subclass)" if _isinstance(value, _ndarray) else ""
-        _fail(
-            f"{name} must return {what} as a numpy ndarray; on {where} it returned "
-            f"{_c.type_name(value)}{extra}. Build it with numpy, e.g. `{what} = np.zeros_like({like})`."
-        )
-    if value.shape != shape:
-        _fail(
-            f"{name} returned {what} of shape {value.shape} on {where}; expected shape {shape} "
-            f"(the same as {like})."
-        )
-    if value.dtype != dtype:
-        _fail(
-            f"{name} returned {what} of dtype {value.dtype} on {where}; expected dtype {dtype} (the same as "
-            f"{like}). Allocate with np.zeros_like({like}) and avoid changing the dtype."
-        )
-    if not _c.all_finite(value):
-        _fail(f"{name} returned {what} containing NaN or inf on {where}.{_STABILITY_HINT.get(name, '')}")
-    return value
 
 
 _STABILITY_HINT = {
@@ -234,7 +278,68 @@ _STABILITY_HINT = {
 }
 
 
-def _first_hint(got, candidates, expected, tol):
+def _as_float(value):
+    t = type(value)
+    if t is float or t is int:
+        return float(value), None
+    if isinstance(value, (np.floating, np.integer)) and not isinstance(value, np.bool_):
+        return float(value), None
+    if t is np.ndarray:
+        if value.dtype.kind not in "fiu":
+            return None, f"a numpy array of dtype {value.dtype}"
+        if value.size != 1:
+            return None, f"a numpy array of shape {value.shape} (expected a single number)"
+        return float(value.reshape(-1)[0]), None
+    if t is bool or isinstance(value, np.bool_):
+        return None, "a bool"
+    return None, f"an object of type {_type_name(value)}"
+
+
+def _scalar(name, what, value, where) -> float:
+    x, reason = _as_float(value)
+    if reason is not None:
+        raise Fail(
+            f"{name} must return {what} as a number (a Python float or numpy float scalar); on {where} it "
+            f"returned {reason}. Use e.g. `{what} = float(...)` or `np.sum(...)`."
+        )
+    if not math.isfinite(x):
+        raise Fail(f"{name} returned a non-finite {what} ({x!r}) on {where}.{_STABILITY_HINT.get(name, '')}")
+    return x
+
+
+def _array_out(name, what, value, where, *, shape, dtype, like):
+    if type(value) is not np.ndarray:
+        raise Fail(
+            f"{name} must return {what} as a numpy ndarray; on {where} it returned {_type_name(value)}. "
+            f"Build it with numpy, e.g. `{what} = np.zeros_like({like})`."
+        )
+    if value.shape != tuple(shape):
+        raise Fail(
+            f"{name} returned {what} of shape {value.shape} on {where}; expected shape {tuple(shape)} "
+            f"(the same as {like})."
+        )
+    if value.dtype != dtype:
+        raise Fail(
+            f"{name} returned {what} of dtype {value.dtype} on {where}; expected dtype {dtype} (the same as "
+            f"{like}). Allocate with np.zeros_like({like}) and avoid changing the dtype."
+        )
+    if value.dtype.kind == "f" and not np.isfinite(value).all():
+        raise Fail(f"{name} returned {what} containing NaN or inf on {where}.{_STABILITY_HINT.get(name, '')}")
+    return value
+
+
+def _pair(name, value, where, names):
+    a, b = names
+    if type(value) in (tuple, list) and len(value) == 2:
+        return value[0], value[1]
+    size = f" of length {len(value)}" if type(value) in (tuple, list) else ""
+    raise Fail(
+        f"{name} must return a pair ({a}, {b}); on {where} it returned {_type_name(value)}{size}. "
+        f"End your function with `return {a}, {b}`."
+    )
+
+
+def _hint(got, candidates, expected, tol) -> str:
     """The hint of the known mistake whose answer is closest to ``got`` (if it explains ``got``)."""
     off = _rel(got, expected)
     best, best_err = "", off
@@ -246,170 +351,201 @@ def _first_hint(got, candidates, expected, tol):
 
 
 def _value_fail(name, what, where, got, expected, tol, hint=""):
-    __tracebackhide__ = True  # IPython and pytest hide this frame: students see the message only
     err = _rel(got, expected)
-    if _exact(expected) and expected.size > 1:
-        detail = f"max relative error {err:.3g} (tolerance {tol:g}); {_c.worst_entry(got, expected)}"
+    if np.ndim(expected) and np.size(expected) > 1:
+        detail = f"max relative error {err:.3g} (tolerance {tol:g}); {_worst(got, expected)}"
     else:
-        detail = f"got {_fmt(got)}, expected {_fmt(expected)} (relative error {err:.3g}, tolerance {tol:g})"
-    _fail(f"{name} returned the wrong {what} on {where}:\n  {detail}{hint}")
+        detail = f"got {_fmt(float(got))}, expected {_fmt(float(expected))} (relative error {err:.3g}, tolerance {tol:g})"
+    raise Fail(f"{name} returned the wrong {what} on {where}:\n  {detail}{hint}")
+
+
+def _quiet_ref(fn, *args, **kwargs):
+    with np.errstate(all="ignore"):
+        return fn(*args, **kwargs)
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# import-time cases for the one-example functions
+# one-example functions
 # ---------------------------------------------------------------------------------------------------------------
 
-
-class _Case:
-    __slots__ = ("where", "args", "expected", "extra", "tol")
-
-    def __init__(self, where, args, expected, extra=None, tol=1e-6):
-        self.where = where
-        self.args = args
-        self.expected = expected
-        self.extra = extra
-        self.tol = tol
+LECTURE_SCORES = np.array(
+    [[3.2, 1.3, 2.2], [5.1, 4.9, 2.5], [-1.7, 2.0, -3.1]]
+)  # columns: cat, car, frog images
 
 
-def _vec(values, dtype):
-    return _np_mod.array(values, dtype=dtype)
-
-
-def _build_one_example_cases():
-    hinge, ce, sm = [], [], []
-    r = _c.rng(2024)
-    s10 = r.standard_normal(10) * 2.0
-    s4 = (r.standard_normal(4) * 1.5).astype(_np_mod.float32)
-    s5 = r.standard_normal(5) * 1e3
-    hinge_inputs = [
-        ("random scores", s10, 3),
-        ("float32 scores", s4, _np_mod.int64(2)),
-        ("correct class wins by a margin", _vec([0.5, 3.0, 1.2, -1.0], _np_mod.float64), 1),
-        ("the lecture's cat image", _vec([3.2, 5.1, -1.7], _np_mod.float64), 0),
-        ("scores of magnitude 1e3", s5, 4),
-    ]
-    for label, s, y in hinge_inputs:
-        exp = _REF["hinge_loss"](s.copy(), y)
-        s64 = s.astype(_np_mod.float64)
-        wrong = _np_mod.maximum(0.0, s64 - s64[int(y)] + 1.0)
-        with_y = float(wrong.sum())  # forgot to skip j == y
-        no_clamp = float((s64 - s64[int(y)] + 1.0).sum() - 1.0)  # forgot max(0, .)
-        hints = [
-            (with_y, "skip the correct class (j == y): its margin s_y - s_y + 1 = 1 must not be counted."),
-            (no_clamp, "clamp every margin at zero: max(0, s_j - s_y + 1)."),
+def _score_inputs(ctx):
+    """[(label, scores, y)] for hinge_loss / cross_entropy_loss."""
+    if ctx.cases == "visible":
+        out = [
+            (f"the lecture's {c} image", LECTURE_SCORES[:, i].copy(), i)
+            for i, c in enumerate(["cat", "car", "frog"])
         ]
-        where = f"case '{label}' (scores={_fmt_arr(s)} of dtype {s.dtype}, y={int(y)})"
-        hinge.append(_Case(where, (s, y), float(exp), hints, TOL[_np_mod.dtype(s.dtype)]))
-
-    big = _vec([1e4, 1e4 - 2.0, -1e4, 0.0], _np_mod.float64)
-    low = -1e4 + r.standard_normal(6) * 3.0
-    ce_inputs = [
-        ("random scores", s10, 3),
-        ("float32 scores", s4, _np_mod.int64(0)),
-        ("the lecture's cat image", _vec([3.2, 5.1, -1.7], _np_mod.float64), 0),
-        ("large scores around +1e4", big, 1),
-        ("scores around +1e4", 1e4 + r.standard_normal(6) * 3.0, 2),
-        ("scores around -1e4", low, 5),
+        out.append(("all scores equal, C=10", np.zeros(10), 3))
+        return out
+    r = ctx.rng("inputs")
+    return [
+        ("random scores", r.standard_normal(10) * 2.0, int(r.integers(0, 10))),
+        ("float32 scores", (r.standard_normal(4) * 1.5).astype(np.float32), np.int64(r.integers(0, 4))),
+        ("correct class wins by a margin", np.array([0.5, 3.0, 1.2, -1.0]) + r.standard_normal(4) * 0.1, 1),
+        ("scores of magnitude 1e3", r.standard_normal(5) * 1e3, int(r.integers(0, 5))),
+        ("large scores around +1e4", 1e4 + r.standard_normal(6) * 3.0, int(r.integers(0, 6))),
+        ("scores around -1e4", -1e4 + r.standard_normal(6) * 3.0, int(r.integers(0, 6))),
     ]
-    for label, s, y in ce_inputs:
-        exp = _REF["cross_entropy_loss"](s.copy(), y)
-        hints = [
-            (exp / _LN10, "use the natural logarithm np.log (not np.log10)."),
-            (-exp, "the loss is MINUS the log-probability of the correct class."),
+
+
+def _check_scalar_fn(ctx):
+    name = ctx.name
+    ref = _ref(name)
+    inputs = _score_inputs(ctx)
+    if name == "hinge_loss":
+        inputs = [c for c in inputs if "1e4" not in c[0]]
+    for label, s, y in inputs:
+        exp = float(_quiet_ref(ref, s.copy(), y))
+        s64 = s.astype(np.float64)
+        if name == "hinge_loss":
+            wrong = np.maximum(0.0, s64 - s64[int(y)] + 1.0)
+            hints = [
+                (
+                    float(wrong.sum()),
+                    "skip the correct class (j == y): its margin s_y - s_y + 1 = 1 must not be counted.",
+                ),
+                (
+                    float((s64 - s64[int(y)] + 1.0).sum() - 1.0),
+                    "clamp every margin at zero: max(0, s_j - s_y + 1).",
+                ),
+            ]
+        else:
+            hints = [
+                (exp / LN10, "use the natural logarithm np.log (not np.log10)."),
+                (-exp, "the loss is MINUS the log-probability of the correct class."),
+            ]
+        shown = f"scores={_fmt_arr(s)}" if ctx.cases == "visible" else f"scores of shape {s.shape}"
+        where = f"case '{label}' ({shown} of dtype {s.dtype}, y={int(y)})"
+        tol = TOL[s.dtype]
+        out = ctx.invoke(where, (s, y), unchanged=[(0, "scores")])
+        got = _scalar(name, "loss", out.value, where)
+        if _rel(got, exp) > tol:
+            _value_fail(name, "loss", where, got, exp, tol, _hint(got, hints, exp, tol))
+
+
+def _check_softmax(ctx):
+    name = "softmax"
+    ref = _ref(name)
+    if ctx.cases == "visible":
+        inputs = [
+            ("the lecture's cat image", LECTURE_SCORES[:, 0].copy()),
+            ("the lecture's three images as a batch", LECTURE_SCORES.T.copy()),
         ]
-        where = f"case '{label}' (scores={_fmt_arr(s)} of dtype {s.dtype}, y={int(y)})"
-        ce.append(_Case(where, (s, y), float(exp), hints, TOL[_np_mod.dtype(s.dtype)]))
-
-    m = r.standard_normal((3, 5))
-    m[0] += 1e4
-    m[1] -= 1e4
-    sm_inputs = [
-        ("one example, random", s10),
-        ("a batch of 6 examples", r.standard_normal((6, 4)) * 2.0),
-        ("float32 batch", (r.standard_normal((5, 3)) * 2.0).astype(_np_mod.float32)),
-        ("one example with scores +-1e4", _vec([1e4, 1e4 - 1.0, -1e4, 0.0], _np_mod.float64)),
-        ("rows near +1e4, -1e4 and 0", m),
-        ("a (2, 3, 4) stack of score tables", r.standard_normal((2, 3, 4))),
-    ]
-    for label, s in sm_inputs:
-        exp = _REF["softmax"](s.copy())
+    else:
+        r = ctx.rng("inputs")
+        m = r.standard_normal((3, 5))
+        m[0] += 1e4
+        m[1] -= 1e4
+        inputs = [
+            ("one example, random", r.standard_normal(10) * 2.0),
+            ("a batch of 6 examples", r.standard_normal((6, 4)) * 2.0),
+            ("float32 batch", (r.standard_normal((5, 3)) * 2.0).astype(np.float32)),
+            (
+                "one example with scores +-1e4",
+                np.array([1e4, 1e4 - 1.0, -1e4, 0.0]) + r.standard_normal(4) * 0.1,
+            ),
+            ("rows near +1e4, -1e4 and 0", m),
+            ("a (2, 3, 4) stack of score tables", r.standard_normal((2, 3, 4))),
+        ]
+    for label, s in inputs:
+        exp = _quiet_ref(ref, s.copy())
         hints = []
         if s.ndim >= 2:
-            e = _np_mod.exp(s - s.max(axis=0, keepdims=True))
-            hints.append(
-                (e / e.sum(axis=0, keepdims=True), "normalize along the LAST axis (axis=-1), per row.")
-            )
-            with _np_mod.errstate(all="ignore"):
-                g = _np_mod.exp(s - s.max())
+            with np.errstate(all="ignore"):
+                e = np.exp(s - s.max(axis=0, keepdims=True))
+                hints.append(
+                    (e / e.sum(axis=0, keepdims=True), "normalize along the LAST axis (axis=-1), per row.")
+                )
+                g = np.exp(s - s.max())
                 hints.append(
                     (
                         g / g.sum(),
                         "each row (last axis) must sum to 1 on its own: use axis=-1, keepdims=True.",
                     )
                 )
-        where = f"case '{label}' (scores of shape {s.shape}, dtype {s.dtype}: {_fmt_arr(s, limit=6)})"
-        sm.append(_Case(where, (s,), exp, hints, 1e-5 if s.dtype == _F32 else 1e-6))
-    return hinge, ce, sm
+        values = f": {_fmt_arr(s, limit=6)}" if ctx.cases == "visible" else ""  # hidden inputs stay hidden
+        where = f"case '{label}' (scores of shape {s.shape}, dtype {s.dtype}{values})"
+        tol = 1e-5 if s.dtype == F32 else 1e-6
+        out = ctx.invoke(where, (s,), unchanged=[(0, "scores")])
+        probs = _array_out(
+            name, "probabilities", out.value, where, shape=s.shape, dtype=s.dtype, like="scores"
+        )
+        if _rel(probs, exp) > tol:
+            _value_fail(name, "probabilities", where, probs, exp, tol, _hint(probs, hints, exp, tol))
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# import-time cases for the losses
+# losses over a batch
 # ---------------------------------------------------------------------------------------------------------------
 
+_LOSS_SPECS = (  # label, N, D, C, reg, dtype, bias shift
+    ("small random batch", 9, 11, 4, 0.3, np.float64, 0.0),
+    ("no regularization", 7, 6, 3, 0.0, np.float64, 0.0),
+    ("float32 inputs", 12, 20, 5, 0.1, np.float32, 0.0),
+    ("a single example", 1, 5, 3, 0.05, np.float64, 0.0),
+    ("CIFAR-like shape", 40, 33, 10, 2.5, np.float64, 0.0),
+)
+_STABLE_SPECS = (
+    ("scores shifted by +1e4", 8, 6, 4, 0.0, np.float64, 1e4),
+    ("scores shifted by -1e4", 8, 6, 4, 0.0, np.float64, -1e4),
+)
+_VISIBLE_SPECS = (
+    ("a dev-set-like batch", 20, 11, 10, 0.0, np.float64, 0.0),
+    ("a dev-set-like batch with reg=50", 20, 11, 10, 50.0, np.float64, 0.0),
+    ("float32 inputs", 12, 20, 5, 0.0, np.float32, 0.0),
+)
 
-class _LossCase:
-    __slots__ = ("where", "W", "X", "y", "reg", "tol", "loss", "dW", "loss_hints", "dW_hints")
 
-
-def _loss_inputs(seed, N, D, C, dtype):
+def _loss_inputs(r, N, D, C, dtype):
     """Random (W, X, y) with a bias column whose SVM margins all stay >= 1e-3 away from 0."""
-    r = _c.rng(seed)
     for _ in range(100):
         X = r.standard_normal((N, D))
         X[:, -1] = 1.0
-        W = r.standard_normal((D, C)) * (1.5 / _sqrt(D))
-        y = r.integers(0, C, size=N).astype(_np_mod.int64)
+        W = r.standard_normal((D, C)) * (1.5 / math.sqrt(D))
+        y = r.integers(0, C, size=N).astype(np.int64)
         X, W = X.astype(dtype), W.astype(dtype)
-        s = X.astype(_np_mod.float64) @ W.astype(_np_mod.float64)
-        margins = s - s[_np_mod.arange(N), y][:, None] + 1.0
-        margins[_np_mod.arange(N), y] = 10.0
-        if _np_mod.abs(margins).min() > 1e-3:
+        s = X.astype(np.float64) @ W.astype(np.float64)
+        margins = s - s[np.arange(N), y][:, None] + 1.0
+        margins[np.arange(N), y] = 10.0
+        if np.abs(margins).min() > 1e-3:
             return W, X, y
     raise RuntimeError("could not draw SVM inputs away from hinge kinks")  # pragma: no cover
 
 
-_LOSS_SPECS = (
-    # label, seed, N, D, C, reg, dtype, bias shift
-    ("small random batch", 101, 9, 11, 4, 0.3, _np_mod.float64, 0.0),
-    ("no regularization", 102, 7, 6, 3, 0.0, _np_mod.float64, 0.0),
-    ("float32 inputs", 103, 12, 20, 5, 0.1, _np_mod.float32, 0.0),
-    ("a single example", 104, 1, 5, 3, 0.05, _np_mod.float64, 0.0),
-    ("CIFAR-like shape", 105, 40, 33, 10, 2.5, _np_mod.float64, 0.0),
-)
-_STABLE_SPECS = (
-    ("scores shifted by +1e4", 106, 8, 6, 4, 0.0, _np_mod.float64, 1e4),
-    ("scores shifted by -1e4", 107, 8, 6, 4, 0.0, _np_mod.float64, -1e4),
-)
-
-
-def _build_loss_cases(kind):
-    naive = _REF[f"{kind}_loss_naive"]
-    vectorized = _REF[f"{kind}_loss_vectorized"]
-    specs = _LOSS_SPECS + (_STABLE_SPECS if kind == "softmax" else ())
-    cases = []
-    for label, seed, N, D, C, reg, dtype, shift in specs:
-        W, X, y = _loss_inputs(seed, N, D, C, dtype)
+def _loss_cases(ctx, kind):
+    if ctx.cases == "visible":
+        specs = _VISIBLE_SPECS
+        yield (
+            "the lecture's table (W = scores, X = identity)",
+            LECTURE_SCORES.T.copy(),
+            np.eye(3),
+            np.arange(3),
+            0.0,
+        )
+    else:
+        specs = _LOSS_SPECS + (_STABLE_SPECS if kind == "softmax" else ())
+    for label, N, D, C, reg, dtype, shift in specs:
+        W, X, y = _loss_inputs(ctx.rng("loss", label), N, D, C, dtype)
         if shift:
             W[-1, :] += shift  # the bias row: every score moves by `shift`, the loss does not change
-        W64, X64 = W.astype(_np_mod.float64), X.astype(_np_mod.float64)
-        with _np_mod.errstate(all="ignore"):
-            loss, dW = vectorized(W64, X64, y, reg)
-            loss_n, dW_n = naive(W64, X64, y, reg)
-            data_loss, data_dW = vectorized(W64, X64, y, 0.0)
-        if abs(float(loss) - float(loss_n)) > 1e-9 * max(1.0, abs(float(loss))):  # pragma: no cover
-            raise RuntimeError(f"reference {kind} naive and vectorized disagree on {label}")
-        loss, data_loss = float(loss), float(data_loss)
-        reg_term = reg * float(_np_mod.sum(W64 * W64))
+        yield (f"{label}' (N={N}, D={D}, C={C}, reg={reg}, {np.dtype(dtype).name} inputs", W, X, y, reg)
+
+
+def _check_loss_fn(ctx, kind):
+    name = ctx.name
+    vectorized = _ref(f"{kind}_loss_vectorized")
+    for label, W, X, y, reg in _loss_cases(ctx, kind):
+        where = f"case '{label})"
+        W64, X64 = W.astype(np.float64), X.astype(np.float64)
+        loss, dW = _quiet_ref(vectorized, W64, X64, y, reg)
+        data_loss, data_dW = _quiet_ref(vectorized, W64, X64, y, 0.0)
+        loss, data_loss, N = float(loss), float(data_loss), X.shape[0]
+        reg_term = reg * float(np.sum(W64 * W64))
         lh = [
             (data_loss, "the regularization term is missing: add reg * np.sum(W * W) to the loss."),
             (
@@ -417,7 +553,7 @@ def _build_loss_cases(kind):
                 "this course's regularization has no 1/2: loss += reg * np.sum(W * W).",
             ),
             (N * data_loss + reg_term, "average the data loss over the N examples (divide the sum by N)."),
-            (data_loss / _LN10 + reg_term, "use the natural logarithm np.log (not np.log10)."),
+            (data_loss / LN10 + reg_term, "use the natural logarithm np.log (not np.log10)."),
         ]
         if kind == "svm":
             lh.append(
@@ -432,132 +568,247 @@ def _build_loss_cases(kind):
             (N * data_dW + 2 * reg * W64, "divide the data gradient by N (average over the examples)."),
             (-data_dW + 2 * reg * W64, "the data gradient has the wrong sign."),
         ]
-        case = _LossCase()
-        case.where = f"case '{label}' (N={N}, D={D}, C={C}, reg={reg}, {_np_mod.dtype(dtype).name} inputs)"
-        case.W, case.X, case.y, case.reg = W, X, y, reg
-        case.tol = TOL[_np_mod.dtype(dtype)]
-        case.loss, case.dW = loss, dW.astype(_np_mod.float64)
-        case.loss_hints, case.dW_hints = lh, dh
-        cases.append(case)
-    return cases
+        tol = TOL[W.dtype]
+        out = ctx.invoke(where, (W, X, y, reg), unchanged=[(0, "W"), (1, "X"), (2, "y")])
+        got_loss, got_dW = _pair(name, out.value, where, ("loss", "dW"))
+        got_loss = _scalar(name, "loss", got_loss, where)
+        got_dW = _array_out(name, "dW", got_dW, where, shape=W.shape, dtype=W.dtype, like="W")
+        if _rel(got_loss, loss) > tol:
+            _value_fail(name, "loss", where, got_loss, loss, tol, _hint(got_loss, lh, loss, tol))
+        if _rel(got_dW, dW) > tol:
+            _value_fail(name, "gradient dW", where, got_dW, dW, tol, _hint(got_dW, dh, dW, tol))
 
 
-# ---------------------------------------------------------------------------------------------------------------
-# import-time cases for train_sgd
-# ---------------------------------------------------------------------------------------------------------------
-
-_SGD_LOG = []  # (row indices, W seen, reg seen) per loss_fn call
-_SGD_ROWS = [{}]  # row bytes -> index, for the case being run
-
-
-def _sgd_loss(W, X, y, reg):
-    """The loss_fn handed to train_sgd: 0.5 * mean squared error to one-hot targets + reg * sum(W*W)."""
-    if not (_exact(W) and _exact(X) and _exact(y)) or W.ndim != 2 or X.ndim != 2 or X.shape[1] != W.shape[0]:
-        raise _TypeError(
-            "loss_fn(W, X_batch, y_batch, reg) expects numpy arrays W (D, C), X_batch (batch_size, D) and "
-            "y_batch (batch_size,); call it as loss_fn(W, X[idx], y[idx], reg)."
-        )
-    rows = _SGD_ROWS[0]
-    X64 = X.astype(_F64)
-    idx = _tuple(rows.get(X64[i].tobytes(), -1) for i in _range(X.shape[0]))
-    _SGD_LOG.append((idx, W.copy(), reg))
-    n, C = X.shape[0], W.shape[1]
-    scores = _c.matmul(X64, W.astype(_F64))
-    target = _c._zeros((n, C), dtype=_F64)
-    target[_c._arange(n), y] = 1.0
-    diff = _c.subtract(scores, target)
-    Wd = W.astype(_F64)
-    loss = 0.5 * _float(_c.add.reduce(_c.multiply(diff, diff), axis=None)) / n
-    loss += _float(reg) * _float(_c.add.reduce(_c.multiply(Wd, Wd), axis=None))
-    dW = _c.add(_c.divide(_c.matmul(X.T.astype(_F64), diff), n), _c.multiply(2.0 * _float(reg), Wd))
-    return _c.float64(loss), dW.astype(W.dtype)
+def _check_vectorized(ctx, kind):
+    if ctx.cases == "hidden":
+        findings = ctx.program.findings(ctx.name) if ctx.program is not None else []
+        if findings:
+            raise Fail(
+                f"{ctx.name} must not loop over the examples in Python (the grader reads your source):\n    "
+                + "\n    ".join(findings[:8])
+                + "\n  Hint: compute all scores at once with X @ W and use fancy indexing like s[np.arange(N), y]."
+            )
+    _check_loss_fn(ctx, kind)
+    if ctx.cases == "hidden":
+        _check_speed(ctx, kind)
 
 
-class _SgdCase:
-    __slots__ = ("where", "W", "X", "y", "kwargs", "rows", "W_new", "history", "batches", "Ws", "tol")
-
-
-def _build_sgd_cases():
-    specs = (
-        # label, seed_data, N, D, C, dtype, lr, reg, iters, batch, seed (None = omitted)
-        ("default seed", 301, 13, 5, 3, _np_mod.float64, 0.05, 0.01, 6, 4, None),
-        ("seed=11, float32", 302, 9, 4, 3, _np_mod.float32, 0.1, 0.0, 5, 3, 11),
-        ("batch_size > N, seed=5", 303, 4, 3, 2, _np_mod.float64, 0.2, 0.1, 3, 7, 5),
-        ("num_iters=0", 304, 6, 3, 2, _np_mod.float64, 0.1, 0.1, 0, 2, 1),
+def _check_speed(ctx, kind):
+    """Student's function timed by THIS process around each call (inputs drawn now, sent with the call) against
+    the reference naive loops timed in this process: the student can slow neither clock's reference."""
+    name = ctx.name
+    r = ctx.rng("speed", time.time_ns())  # fresh inputs every time: nothing to precompute
+    N, D, C = SPEED_N, SPEED_D, SPEED_C
+    X = r.standard_normal((N, D))
+    W = r.standard_normal((D, C)) * (1.5 / math.sqrt(D))
+    y = r.integers(0, C, size=N)
+    naive = _ref(f"{kind}_loss_naive")
+    where = f"the timing input (N={N}, D={D}, C={C})"
+    ratio, t_naive, t_vec = 0.0, 0.0, 0.0
+    for attempt in range(2):
+        best_naive = best_vec = float("inf")
+        for _ in range(2 + attempt):
+            with _TIMING_LOCK:
+                start = time.perf_counter()
+                _quiet_ref(naive, W, X, y, 0.1)
+                best_naive = min(best_naive, time.perf_counter() - start)
+            for _ in range(2):
+                start = time.perf_counter()
+                out = ctx.invoke(where, (W, X, y, 0.1))
+                best_vec = min(best_vec, time.perf_counter() - start)
+                _pair(name, out.value, where, ("loss", "dW"))
+        t_naive, t_vec = best_naive, best_vec
+        ratio = t_naive / max(t_vec, 1e-9)
+        if ratio >= SPEED_MIN_RATIO:
+            return
+    raise Fail(
+        f"{name} is too slow: {t_vec * 1e3:.1f} ms on {where} (timed by the grader around the call) versus "
+        f"{t_naive * 1e3:.1f} ms for the naive loops, only {ratio:.1f}x faster (need at least "
+        f"{SPEED_MIN_RATIO:g}x). Avoid per-example work and huge temporary arrays such as (N, C, D) broadcasts; "
+        f"use X @ W and X.T @ coefficients."
     )
-    cases = []
-    for label, sd, N, D, C, dtype, lr, reg, iters, batch, seed in specs:
-        r = _np_mod.random.default_rng(sd)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# train_sgd: loss_fn is a trusted callback that logs every minibatch
+# ---------------------------------------------------------------------------------------------------------------
+
+
+class _SgdLoss:
+    """loss_fn handed to train_sgd: 0.5 * mean squared error to one-hot targets + reg * sum(W*W); logs calls."""
+
+    def __init__(self, X):
+        self.rows = {X[i].astype(np.float64).tobytes(): i for i in range(X.shape[0])}
+        self.log = []
+
+    def __call__(self, W, X, y, reg):
+        if (
+            not all(type(a) is np.ndarray for a in (W, X, y))
+            or W.ndim != 2
+            or X.ndim != 2
+            or X.shape[1] != W.shape[0]
+        ):
+            raise TypeError(
+                "loss_fn(W, X_batch, y_batch, reg) expects numpy arrays W (D, C), X_batch (batch_size, D) and "
+                "y_batch (batch_size,); call it as loss_fn(W, X[idx], y[idx], reg)."
+            )
+        if (
+            y.shape != (X.shape[0],)
+            or y.dtype.kind not in "iu"
+            or (y.size and (y.min() < 0 or y.max() >= W.shape[1]))
+        ):
+            raise ValueError("y_batch must hold one integer label in [0, C) per row of X_batch (y[idx]).")
+        X64 = X.astype(np.float64)
+        idx = tuple(self.rows.get(X64[i].tobytes(), -1) for i in range(X.shape[0]))
+        self.log.append((idx, W.copy(), reg))
+        n = X.shape[0]
+        Wd = W.astype(np.float64)
+        scores = X64 @ Wd
+        target = np.zeros((n, W.shape[1]))
+        target[np.arange(n), y] = 1.0
+        diff = scores - target
+        reg_f, _ = _as_float(reg)
+        reg_f = reg_f if reg_f is not None else 0.0
+        loss = 0.5 * float(np.sum(diff * diff)) / max(n, 1) + reg_f * float(np.sum(Wd * Wd))
+        dW = X64.T @ diff / max(n, 1) + 2.0 * reg_f * Wd
+        return np.float64(loss), dW.astype(W.dtype)
+
+
+def _check_train_sgd(ctx):
+    name = "train_sgd"
+    ref = _ref(name)
+    if ctx.cases == "visible":
+        specs = (("default seed", 13, 5, 3, np.float64, 0.05, 0.01, 6, 4, None),)
+    else:
+        r0 = ctx.rng("seeds")
+        s = [int(v) for v in r0.integers(0, 1000, size=3)]
+        specs = (
+            ("default seed", 13, 5, 3, np.float64, 0.05, 0.01, 6, 4, None),
+            (f"seed={s[0]}, float32", 9, 4, 3, np.float32, 0.1, 0.0, 5, 3, s[0]),
+            (f"batch_size > N, seed={s[1]}", 4, 3, 2, np.float64, 0.2, 0.1, 3, 7, s[1]),
+            ("num_iters=0", 6, 3, 2, np.float64, 0.1, 0.1, 0, 2, s[2]),
+        )
+    for label, N, D, C, dtype, lr, reg, iters, batch, seed in specs:
+        r = ctx.rng("sgd", label)
         X = r.standard_normal((N, D)).astype(dtype)
-        y = r.integers(0, C, size=N).astype(_np_mod.int64)
+        y = r.integers(0, C, size=N).astype(np.int64)
         W = (0.1 * r.standard_normal((D, C))).astype(dtype)
         kwargs = {"learning_rate": lr, "reg": reg, "num_iters": iters, "batch_size": batch}
         if seed is not None:
             kwargs["seed"] = seed
-        sampler = _np_mod.random.default_rng(0 if seed is None else seed)
+        sampler = np.random.default_rng(0 if seed is None else seed)
         batches = [tuple(int(i) for i in sampler.choice(N, size=batch, replace=True)) for _ in range(iters)]
-        case = _SgdCase()
-        case.rows = {X[i].astype(_np_mod.float64).tobytes(): i for i in range(N)}
-        _SGD_ROWS[0] = case.rows
-        del _SGD_LOG[:]
-        W_new, history = _REF["train_sgd"](_sgd_loss, W.copy(), X.copy(), y.copy(), **kwargs)
-        if [b for b, _, _ in _SGD_LOG] != batches:  # pragma: no cover - reference self-check
-            raise RuntimeError("reference train_sgd does not follow the sampling rule")
-        case.Ws = [w for _, w, _ in _SGD_LOG]
-        del _SGD_LOG[:]
+        oracle = _SgdLoss(X)
+        W_ref, hist_ref = ref(oracle, W.copy(), X.copy(), y.copy(), **kwargs)
+        Ws = [w for _, w, _ in oracle.log]
         shown = ", ".join(f"{k}={v}" for k, v in kwargs.items())
-        case.where = f"case '{label}' (W {W.shape} {W.dtype}, X {X.shape}, {shown})"
-        case.W, case.X, case.y, case.kwargs = W, X, y, kwargs
-        case.W_new, case.history, case.batches = W_new.astype(_np_mod.float64), list(history), batches
-        case.tol = TOL[_np_mod.dtype(dtype)]
-        cases.append(case)
-    return cases
+        where = f"case '{label}' (W {W.shape} {W.dtype}, X {X.shape}, {shown})"
+        tol = TOL[np.dtype(dtype)]
+        student_loss = _SgdLoss(X)
+        out = ctx.invoke(
+            where,
+            (Callback(student_loss, "loss_fn"), W, X, y),
+            kwargs,
+            unchanged=[(1, "W"), (2, "X"), (3, "y")],
+        )
+        log = student_loss.log
+        if len(log) != iters:
+            raise Fail(
+                f"{name} called loss_fn {len(log)} times on {where}; expected exactly num_iters = {iters} "
+                f"calls (one per iteration)."
+            )
+        for k, (idx, W_seen, reg_seen) in enumerate(log):
+            if idx != batches[k]:
+                raise Fail(
+                    f"{name} used the wrong minibatch at iteration {k} on {where}: loss_fn received rows "
+                    f"{list(idx)}, expected {list(batches[k])}.\n  Hint: create rng = "
+                    f"np.random.default_rng(seed) ONCE before the loop, then each iteration "
+                    f"idx = rng.choice(N, size=batch_size, replace=True) and pass X[idx], y[idx]."
+                )
+            reg_value, problem = _as_float(reg_seen)
+            if problem is not None or reg_value != reg:
+                raise Fail(f"{name} passed reg={reg_seen!r} to loss_fn on {where}; expected reg={reg}.")
+            if W_seen.shape != Ws[k].shape or _rel(W_seen, Ws[k]) > tol:
+                err = _rel(W_seen, Ws[k])
+                raise Fail(
+                    f"{name} passed the wrong W to loss_fn at iteration {k} on {where} (max relative error "
+                    f"{err:.3g}).\n  Hint: the update is W = W - learning_rate * dW, using the dW that loss_fn "
+                    f"returned."
+                )
+        W_new, history = _pair(name, out.value, where, ("W_new", "loss_history"))
+        W_new = _array_out(name, "W_new", W_new, where, shape=W.shape, dtype=W.dtype, like="W")
+        if type(history) is not list:
+            raise Fail(
+                f"{name} must return loss_history as a list of floats; on {where} it returned "
+                f"{_type_name(history)}. Start with loss_history = [] and append float(loss)."
+            )
+        if len(history) != iters:
+            raise Fail(
+                f"{name} returned {len(history)} losses on {where}; expected one per iteration ({iters})."
+            )
+        for k in range(iters):
+            v = _scalar(name, f"loss_history[{k}]", history[k], where)
+            if _rel(v, hist_ref[k]) > tol:
+                _value_fail(
+                    name,
+                    f"loss_history[{k}]",
+                    where,
+                    v,
+                    hist_ref[k],
+                    tol,
+                    "\n  Hint: append float(loss) for the loss returned by loss_fn in that iteration.",
+                )
+        if _rel(W_new, W_ref) > tol:
+            _value_fail(
+                name,
+                "W_new",
+                where,
+                W_new,
+                W_ref,
+                tol,
+                "\n  Hint: return the weights after the LAST update (W - learning_rate * dW).",
+            )
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# import-time cases for numerical_gradient
+# numerical_gradient: f is a trusted callback
 # ---------------------------------------------------------------------------------------------------------------
 
 
 class _Objective:
     """f(x) = sum(A * sin(x)) + 0.5 * sum(B * x * x); counts its calls."""
 
-    __slots__ = ("A", "B", "calls")
-
     def __init__(self, A, B):
         self.A, self.B, self.calls = A, B, 0
 
     def __call__(self, x):
-        if not _exact(x) or x.shape != self.A.shape:
-            got = f"shape {x.shape}" if _isinstance(x, _ndarray) else _c.type_name(x)
-            raise _ValueError(
+        if type(x) is not np.ndarray or x.shape != self.A.shape:
+            got = f"shape {x.shape}" if isinstance(x, np.ndarray) else _type_name(x)
+            raise ValueError(
                 f"f expects the array x itself (shape {self.A.shape}); got {got}. Call f(x) after nudging x[ix]."
             )
         self.calls += 1
-        xd = x.astype(_F64)
-        a = _c.add.reduce(_c.multiply(self.A, _c.sin(xd)), axis=None)
-        b = _c.add.reduce(_c.multiply(self.B, _c.multiply(xd, xd)), axis=None)
-        return _float(a) + 0.5 * _float(b)
+        xd = x.astype(np.float64)
+        return float(np.sum(self.A * np.sin(xd))) + 0.5 * float(np.sum(self.B * xd * xd))
 
     def gradient(self, x):
-        return self.A * _np_mod.cos(x) + self.B * x
+        return self.A * np.cos(x) + self.B * x
 
 
-class _GradCase:
-    __slots__ = ("where", "f", "x", "kwargs", "expected", "hints", "tol")
-
-
-def _build_grad_cases():
-    specs = (
-        ("a vector, default h and method", 401, (5,), {}),
-        ("a matrix, forward differences", 402, (3, 4), {"method": "forward"}),
-        ("a matrix, centered differences with h=1e-2", 403, (2, 3), {"h": 1e-2, "method": "centered"}),
-        ("a 3-D array, forward differences with h=1e-3", 404, (2, 2, 2), {"h": 1e-3, "method": "forward"}),
-    )
-    ng = _REF["numerical_gradient"]
-    cases = []
-    for label, seed, shape, kwargs in specs:
-        r = _np_mod.random.default_rng(seed)
+def _check_numerical_gradient(ctx):
+    name = "numerical_gradient"
+    ng = _ref(name)
+    specs = [("a vector, default h and method", (5,), {})]
+    if ctx.cases == "hidden":
+        specs += [
+            ("a matrix, forward differences", (3, 4), {"method": "forward"}),
+            ("a matrix, centered differences with h=1e-2", (2, 3), {"h": 1e-2, "method": "centered"}),
+            ("a 3-D array, forward differences with h=1e-3", (2, 2, 2), {"h": 1e-3, "method": "forward"}),
+        ]
+    else:
+        specs.append(("a matrix, forward differences with h=1e-3", (2, 3), {"h": 1e-3, "method": "forward"}))
+    for label, shape, kwargs in specs:
+        r = ctx.rng("grad", label)
         f = _Objective(r.standard_normal(shape), r.standard_normal(shape))
         x = r.standard_normal(shape)
         expected = ng(f, x.copy(), **kwargs)
@@ -572,402 +823,89 @@ def _build_grad_cases():
             (ng(f, x.copy(), h=1e-5, method=method), f"use the step h={h} passed in, not a fixed 1e-5."),
             (f.gradient(x), "that is the analytic gradient, not the finite-difference estimate with this h."),
         ]
-        case = _GradCase()
-        case.where = f"case '{label}' (x of shape {shape}, kwargs {kwargs})"
-        case.f, case.x, case.kwargs, case.expected, case.hints = f, x, kwargs, expected, hints
-        case.tol = 1e-6
-        cases.append(case)
-    return cases
-
-
-with _np_mod.errstate(all="ignore"):
-    _HINGE_CASES, _CE_CASES, _SOFTMAX_CASES = _build_one_example_cases()
-    _LOSS_CASES = {"svm": _build_loss_cases("svm"), "softmax": _build_loss_cases("softmax")}
-    _SGD_CASES = _build_sgd_cases()
-    _GRAD_CASES = _build_grad_cases()
-
-# ---------------------------------------------------------------------------------------------------------------
-# the checks
-# ---------------------------------------------------------------------------------------------------------------
-
-
-def _check_scalar_fn(name, func, cases):
-    __tracebackhide__ = True  # IPython and pytest hide this frame: students see the message only
-    _prelude(name, func)
-    for case in cases:
-        s, y = case.args
-        s_in = s.copy()
-        out = _run(func, (s_in, y))
-        _after_call(name, func, out, case.where)
-        _check_unchanged(name, case.where, (("scores", s_in, s),))
-        got = _scalar(name, "loss", out.value, case.where)
-        if _rel(got, case.expected) > case.tol:
-            hint = _first_hint(got, case.extra, case.expected, case.tol)
-            _value_fail(name, "loss", case.where, got, case.expected, case.tol, hint)
-
-
-def _check_hinge_loss(func):
-    __tracebackhide__ = True  # IPython and pytest hide this frame: students see the message only
-    _check_scalar_fn("hinge_loss", func, _HINGE_CASES)
-
-
-def _check_cross_entropy_loss(func):
-    __tracebackhide__ = True  # IPython and pytest hide this frame: students see the message only
-    _check_scalar_fn("cross_entropy_loss", func, _CE_CASES)
-
-
-def _check_softmax(func):
-    __tracebackhide__ = True  # IPython and pytest hide this frame: students see the message only
-    name = "softmax"
-    _prelude(name, func)
-    for case in _SOFTMAX_CASES:
-        (s,) = case.args
-        s_in = s.copy()
-        out = _run(func, (s_in,))
-        _after_call(name, func, out, case.where)
-        _check_unchanged(name, case.where, (("scores", s_in, s),))
-        probs = _array_out(
-            name, "probabilities", out.value, case.where, shape=s.shape, dtype=s.dtype, like="scores"
-        )
-        if _rel(probs, case.expected) > case.tol:
-            hint = _first_hint(probs, case.extra, case.expected, case.tol)
-            _value_fail(name, "probabilities", case.where, probs, case.expected, case.tol, hint)
-
-
-def _check_loss_fn(name, func, kind):
-    __tracebackhide__ = True  # IPython and pytest hide this frame: students see the message only
-    _prelude(name, func)
-    for case in _LOSS_CASES[kind]:
-        W, X, y = case.W.copy(), case.X.copy(), case.y.copy()
-        out = _run(func, (W, X, y, case.reg))
-        _after_call(name, func, out, case.where)
-        _check_unchanged(name, case.where, (("W", W, case.W), ("X", X, case.X), ("y", y, case.y)))
-        loss, dW = _pair(name, out.value, case.where, ("loss", "dW"))
-        loss = _scalar(name, "loss", loss, case.where)
-        dW = _array_out(name, "dW", dW, case.where, shape=case.W.shape, dtype=case.W.dtype, like="W")
-        if _rel(loss, case.loss) > case.tol:
-            hint = _first_hint(loss, case.loss_hints, case.loss, case.tol)
-            _value_fail(name, "loss", case.where, loss, case.loss, case.tol, hint)
-        if _rel(dW, case.dW) > case.tol:
-            hint = _first_hint(dW, case.dW_hints, case.dW, case.tol)
-            _value_fail(name, "gradient dW", case.where, dW, case.dW, case.tol, hint)
-
-
-# loop detection: Python lines + C calls executed must not grow with N
-_LOOP_SIZES = (10, 50)
-_LOOP_INPUTS = {}
-for _kind in ("svm", "softmax"):
-    _r = _np_mod.random.default_rng(501)
-    _W = _r.standard_normal((6, 3)) * 0.5
-    _LOOP_INPUTS[_kind] = [
-        (_W, _r.standard_normal((n, 6)), _r.integers(0, 3, size=n).astype(_np_mod.int64)) for n in _LOOP_SIZES
-    ]
-
-_SPEED_N, _SPEED_D, _SPEED_C, _SPEED_MIN_RATIO = 500, 200, 10, 5.0
-
-
-def _check_vectorized(name, func, kind):
-    __tracebackhide__ = True  # IPython and pytest hide this frame: students see the message only
-    _check_loss_fn(name, func, kind)
-    helpers = _c.loop_helpers_used(func)
-    if helpers:
-        _fail(
-            f"{name} uses {', '.join(helpers)}, which calls Python code once per element: that is a loop over "
-            f"the examples in disguise. Use whole-array numpy operations (X @ W, fancy indexing, sums)."
-        )
-    steps = []
-    for W, X, y in _LOOP_INPUTS[kind]:
-        out = _run(func, (W.copy(), X.copy(), y.copy(), 0.1))
-        where = f"a loop-detection input (N={X.shape[0]}, D={X.shape[1]}, C={W.shape[1]})"
-        _after_call(name, func, out, where)
-        steps.append(out.steps)
-    n0, n1 = _LOOP_SIZES
-    if steps[1] - steps[0] >= (n1 - n0) // 2:  # any per-example Python work shows up as >= 1 step each
-        loops = _c.source_loops(func)
-        where = ("\n  Loops in your code:\n    " + "\n    ".join(loops)) if loops else ""
-        _fail(
-            f"{name} still loops over the examples: it executed {steps[0]} Python steps for N={n0} but "
-            f"{steps[1]} for N={n1} (a vectorized loss does the same work in Python whatever N is).{where}\n"
-            f"  Hint: compute all scores at once with X @ W and use fancy indexing like s[np.arange(N), y]."
-        )
-    _check_speed(name, func, kind)
-
-
-def _check_speed(name, func, kind):
-    __tracebackhide__ = True  # IPython and pytest hide this frame: students see the message only
-    r = _c.rng(502)
-    N, D, C = _SPEED_N, _SPEED_D, _SPEED_C
-    X = r.standard_normal((N, D))
-    W = r.standard_normal((D, C)) * (1.5 / _sqrt(D))
-    y = r.integers(0, C, size=N)
-    naive = _REF[f"{kind}_loss_naive"]
-    where = f"the timing input (N={N}, D={D}, C={C})"
-    ratio, t_naive, t_vec = 0.0, 0.0, 0.0
-    for attempt in _range(2):
-        best_naive = 1e9
-        best_vec = 1e9
-        for _rep in _range(2 + attempt):
-            start = _c.now()
-            _ref_call(naive, W, X, y, 0.1)
-            best_naive = _min(best_naive, _c.now() - start)
-            for _ in _range(2):
-                out = _run(func, (W.copy(), X.copy(), y.copy(), 0.1), trace=False)
-                _after_call(name, func, out, where)
-                best_vec = _min(best_vec, out.seconds)
-            if out.seconds > 20 * best_naive:
-                break
-        t_naive, t_vec = best_naive, best_vec
-        ratio = t_naive / _max(t_vec, 1e-9)
-        if ratio >= _SPEED_MIN_RATIO:
-            return
-    _fail(
-        f"{name} is too slow: {t_vec * 1e3:.1f} ms on {where} versus {t_naive * 1e3:.1f} ms for the naive "
-        f"loops, only {ratio:.1f}x faster (need at least {_SPEED_MIN_RATIO:g}x). Avoid per-example work and "
-        f"huge temporary arrays such as (N, C, D) broadcasts; use X @ W and X.T @ coefficients."
-    )
-
-
-def _check_train_sgd(func):
-    __tracebackhide__ = True  # IPython and pytest hide this frame: students see the message only
-    name = "train_sgd"
-    _prelude(name, func)
-    forbidden = _c.EXTRA_FORBIDDEN_FILES["train_sgd"]
-    for case in _SGD_CASES:
-        W, X, y = case.W.copy(), case.X.copy(), case.y.copy()
-        _SGD_ROWS[0] = case.rows
-        del _SGD_LOG[:]
-        out = _run(func, (_sgd_loss, W, X, y), case.kwargs, extra_forbidden=forbidden)
-        log = _list(_SGD_LOG)
-        del _SGD_LOG[:]
-        _after_call(name, func, out, case.where)
-        _check_unchanged(name, case.where, (("W", W, case.W), ("X", X, case.X), ("y", y, case.y)))
-        iters = case.kwargs["num_iters"]
-        if _len(log) != iters:
-            _fail(
-                f"{name} called loss_fn {_len(log)} times on {case.where}; expected exactly num_iters = {iters} "
-                f"calls (one per iteration)."
-            )
-        for k, (idx, W_seen, reg_seen) in _enumerate(log):
-            if idx != case.batches[k]:
-                _fail(
-                    f"{name} used the wrong minibatch at iteration {k} on {case.where}: loss_fn received rows "
-                    f"{_list(idx)}, expected {_list(case.batches[k])}.\n  Hint: create rng = "
-                    f"np.random.default_rng(seed) ONCE before the loop, then each iteration "
-                    f"idx = rng.choice(N, size=batch_size, replace=True) and pass X[idx], y[idx]."
-                )
-            reg_value, reg_problem = _as_float(reg_seen)
-            if reg_problem is not None or reg_value != case.kwargs["reg"]:
-                _fail(
-                    f"{name} passed reg={reg_seen!r} to loss_fn on {case.where}; expected reg={case.kwargs['reg']}."
-                )
-            if W_seen.shape != case.Ws[k].shape or _rel(W_seen, case.Ws[k]) > case.tol:
-                err = _rel(W_seen, case.Ws[k]) if W_seen.shape == case.Ws[k].shape else _float("inf")
-                _fail(
-                    f"{name} passed the wrong W to loss_fn at iteration {k} on {case.where} (max relative error "
-                    f"{err:.3g}).\n"
-                    f"  Hint: the update is W = W - learning_rate * dW, using the dW that loss_fn returned."
-                )
-        W_new, history = _pair(name, out.value, case.where, ("W_new", "loss_history"))
-        W_new = _array_out(name, "W_new", W_new, case.where, shape=case.W.shape, dtype=case.W.dtype, like="W")
-        if _type(history) is not _list:
-            _fail(
-                f"{name} must return loss_history as a list of floats; on {case.where} it returned "
-                f"{_c.type_name(history)}. Start with loss_history = [] and append float(loss)."
-            )
-        if _list.__len__(history) != iters:
-            _fail(
-                f"{name} returned {_list.__len__(history)} losses on {case.where}; expected one per iteration "
-                f"({iters})."
-            )
-        values = []
-        for k in _range(iters):
-            values.append(_scalar(name, f"loss_history[{k}]", _list.__getitem__(history, k), case.where))
-        for k in _range(iters):
-            if _rel(values[k], case.history[k]) > case.tol:
-                _value_fail(
-                    name,
-                    f"loss_history[{k}]",
-                    case.where,
-                    values[k],
-                    case.history[k],
-                    case.tol,
-                    "\n  Hint: append float(loss) for the loss returned by loss_fn in that iteration.",
-                )
-        if _rel(W_new, case.W_new) > case.tol:
-            _value_fail(
-                name,
-                "W_new",
-                case.where,
-                W_new,
-                case.W_new,
-                case.tol,
-                "\n  Hint: return the weights after the LAST update (W - learning_rate * dW).",
-            )
-
-
-def _check_numerical_gradient(func):
-    __tracebackhide__ = True  # IPython and pytest hide this frame: students see the message only
-    name = "numerical_gradient"
-    _prelude(name, func)
-    forbidden = _c.EXTRA_FORBIDDEN_FILES["numerical_gradient"]
-    for case in _GRAD_CASES:
-        x = case.x.copy()
-        out = _run(func, (case.f, x), case.kwargs, extra_forbidden=forbidden)
-        _after_call(name, func, out, case.where)
-        if not _c.arrays_identical(x, case.x):
-            _fail(
-                f"{name} did not restore x on {case.where}: after the call x differs from before. Save "
+        where = f"case '{label}' (x of shape {shape}, kwargs {kwargs})"
+        x_before = wire.digest(x)
+        out = ctx.invoke(where, (Callback(f, "f"), x), kwargs)
+        if len(out.digests) > 1 and out.digests[1] != x_before:
+            raise Fail(
+                f"{name} did not restore x on {where}: after the call x differs from before. Save "
                 f"old = x[ix] before nudging and put it back with x[ix] = old after evaluating f."
             )
-        grad = _array_out(
-            name, "grad", out.value, case.where, shape=case.x.shape, dtype=case.x.dtype, like="x"
-        )
-        if _rel(grad, case.expected) > case.tol:
-            hint = _first_hint(grad, case.hints, case.expected, case.tol)
-            _value_fail(name, "gradient", case.where, grad, case.expected, case.tol, hint)
+        grad = _array_out(name, "grad", out.value, where, shape=x.shape, dtype=x.dtype, like="x")
+        if _rel(grad, expected) > 1e-6:
+            _value_fail(name, "gradient", where, grad, expected, 1e-6, _hint(grad, hints, expected, 1e-6))
 
 
 _CHECKS = {
-    "hinge_loss": _check_hinge_loss,
+    "hinge_loss": _check_scalar_fn,
     "softmax": _check_softmax,
-    "cross_entropy_loss": _check_cross_entropy_loss,
-    "svm_loss_naive": lambda f: _check_loss_fn("svm_loss_naive", f, "svm"),
-    "svm_loss_vectorized": lambda f: _check_vectorized("svm_loss_vectorized", f, "svm"),
+    "cross_entropy_loss": _check_scalar_fn,
+    "svm_loss_naive": lambda ctx: _check_loss_fn(ctx, "svm"),
+    "svm_loss_vectorized": lambda ctx: _check_vectorized(ctx, "svm"),
     "train_sgd": _check_train_sgd,
-    "softmax_loss_naive": lambda f: _check_loss_fn("softmax_loss_naive", f, "softmax"),
-    "softmax_loss_vectorized": lambda f: _check_vectorized("softmax_loss_vectorized", f, "softmax"),
+    "softmax_loss_naive": lambda ctx: _check_loss_fn(ctx, "softmax"),
+    "softmax_loss_vectorized": lambda ctx: _check_vectorized(ctx, "softmax"),
     "numerical_gradient": _check_numerical_gradient,
 }
 
 
-def check(name, func):
-    """Run the hidden check ``name`` on the student's function ``func``.
+def run_check(
+    name, caller, *, cases="hidden", seed=PUBLIC_SEED, program=None, timeout=CALL_TIMEOUT
+) -> Verdict:
+    """Run trusted check `name` through `caller`; return the :class:`Verdict` (never raises for student errors).
 
     Parameters
     ----------
     name : str
-        One of :data:`NAMES`, e.g. ``"svm_loss_naive"``.
-    func : callable
-        The student's function (defined in the notebook's TODO cell).
-
-    Returns
-    -------
-    None
-        When every case passes.
-
-    Raises
-    ------
-    AssertionError
-        With a message naming the failing input, expected vs got, and a hint.
-    ValueError
-        When ``name`` is not a known check (an authoring error in the notebook).
-
-    Examples
-    --------
-    >>> from cs231n_lite.reference.extra import train_sgd as ref_train_sgd
-    >>> def train_sgd(loss_fn, W, X, y, *, learning_rate, reg, num_iters, batch_size, seed=0):
-    ...     import numpy as np
-    ...     rng = np.random.default_rng(seed)
-    ...     history = []
-    ...     for _ in range(num_iters):
-    ...         idx = rng.choice(X.shape[0], size=batch_size, replace=True)
-    ...         loss, dW = loss_fn(W, X[idx], y[idx], reg)
-    ...         W = W - learning_rate * dW
-    ...         history.append(float(loss))
-    ...     return W, history
-    >>> check("train_sgd", train_sgd) is None
-    True
+        One of :data:`NAMES`.
+    caller : LocalCaller or autograder.judge.RemoteCaller
+        How the student's function is called.
+    cases : {"visible", "hidden"}
+        Public inputs (the visible cell's point) or inputs from ``seed``.
+    seed : str
+        The course secret (hidden cases); visible cases always use the public seed.
+    program : autograder.structure.Program, optional
+        The submitted source, for the structure check of the vectorized losses.
     """
-    __tracebackhide__ = True  # IPython and pytest hide this frame: students see the message only
-    if _type(name) is not _str or name not in _CHECKS:
-        raise _ValueError(f"unknown check {name!r}; expected one of {', '.join(NAMES)}.")
-    with _c.quiet():
-        _CHECKS[name](func)
-
-
-def self_test(name):
-    """Run check ``name`` on the reference implementation itself (a sanity check for instructors).
-
-    The cheating detectors (which reject the reference when a student passes it) are switched off
-    for this call only.  Returns ``None`` or raises ``AssertionError`` like :func:`check`.
-
-    Examples
-    --------
-    >>> self_test("softmax") is None
-    True
-    """
-    __tracebackhide__ = True  # IPython and pytest hide this frame: students see the message only
-    if _type(name) is not _str or name not in _CHECKS:
-        raise _ValueError(f"unknown check {name!r}; expected one of {', '.join(NAMES)}.")
-    _SELF_TEST[0] = True
+    if name not in _CHECKS:
+        raise ValueError(f"unknown check {name!r}; expected one of {', '.join(NAMES)}.")
+    if cases not in CASE_SETS:
+        raise ValueError(f"cases must be one of {CASE_SETS}, got {cases!r}.")
+    ctx = _Ctx(name, caller, cases, PUBLIC_SEED if cases == "visible" else str(seed), program, timeout)
+    t0 = time.monotonic()
     try:
-        with _c.quiet():
-            _CHECKS[name](_REF[name])
-    finally:
-        _SELF_TEST[0] = False
+        _CHECKS[name](ctx)
+    except Fail as exc:
+        return Verdict(name, cases, False, exc.message, exc.status, time.monotonic() - t0)
+    n = "public" if cases == "visible" else "hidden"
+    return Verdict(name, cases, True, f"{name}: every {n} case passed.", "ok", time.monotonic() - t0)
 
 
-def preload():
-    """Confirm the checks are loaded (the grader calls this right after ``import autograder.checks``).
+def check(name, func, *, cases="hidden", seed=None):
+    """Run trusted check `name` IN THIS PROCESS on the function object `func` (instructor notebook, nbval).
 
-    Returns
-    -------
-    bool
-        Always ``True``; importing this module already captured everything the checks need.
+    Returns None when every case passes; raises ``AssertionError`` with the feedback message otherwise.
+    ``seed`` defaults to ``$AUTOGRADER_SECRET`` or ``"instructor"``.
 
     Examples
     --------
-    >>> preload()
+    >>> from cs231n_lite.reference import softmax
+    >>> check("softmax", softmax, cases="visible") is None
     True
     """
-    return True
+    from autograder import structure
 
-
-class _SealedModule(_types_mod.ModuleType):
-    """Module type that refuses attribute assignment, so ``checks.check = ...`` in a notebook fails."""
-
-    def __setattr__(self, attr, value):
-        raise AttributeError(f"autograder.checks is read-only (cannot set {attr!r}).")
-
-    def __delattr__(self, attr):
-        raise AttributeError(f"autograder.checks is read-only (cannot delete {attr!r}).")
-
-
-_SELF_MODULE = _sys_mod.modules[__name__]
-_PACKAGE = _sys_mod.modules[__name__.rpartition(".")[0]]
-_SYS_MODULES = _sys_mod.modules
-_BUILTINS_DICT = _c._builtins.__dict__
-_IMPORT = _BUILTINS_DICT["__import__"]
-
-
-def _rebind(*_ignored):
-    """Before every notebook cell: ``from autograder import checks`` resolves to THIS module again.
-
-    Undoes a student cell that replaced ``sys.modules["autograder.checks"]``, the package attribute
-    ``autograder.checks`` or ``builtins.__import__`` (registered as an IPython ``pre_run_cell`` hook).
-    """
-    if _SYS_MODULES.get(__name__) is not _SELF_MODULE:
-        _SYS_MODULES[__name__] = _SELF_MODULE
-    if _SYS_MODULES.get(_PACKAGE.__name__) is not _PACKAGE:
-        _SYS_MODULES[_PACKAGE.__name__] = _PACKAGE
-    if _PACKAGE.__dict__.get("checks") is not _SELF_MODULE:
-        _PACKAGE.__dict__["checks"] = _SELF_MODULE
-    if _BUILTINS_DICT.get("__import__") is not _IMPORT:
-        _BUILTINS_DICT["__import__"] = _IMPORT
-
-
-def _register_cell_hook():
-    ipython = _SYS_MODULES.get("IPython")
-    if ipython is None:
-        return
-    try:
-        shell = ipython.get_ipython()
-        if shell is not None:
-            shell.events.register("pre_run_cell", _rebind)
-    except Exception:  # not an IPython shell with events: nothing to hook
-        return
-
-
-_register_cell_hook()
-_SELF_MODULE.__class__ = _SealedModule
-_sys_mod.modules[_c.__name__].__class__ = _SealedModule
+    if name not in _CHECKS:
+        raise ValueError(f"unknown check {name!r}; expected one of {', '.join(NAMES)}.")
+    program = (
+        structure.from_function(func, name) if cases == "hidden" and name.endswith("_vectorized") else None
+    )
+    verdict = run_check(
+        name,
+        LocalCaller(func),
+        cases=cases,
+        seed=seed or os.environ.get("AUTOGRADER_SECRET", "instructor"),
+        program=program,
+    )
+    if not verdict.passed:
+        raise AssertionError(verdict.message)

@@ -38,6 +38,8 @@ __all__ = [
     "gradebook",
     "require_release",
     "state_dir",
+    "ensure_secret",
+    "TRUSTED_BLOCK",
 ]
 
 REPO = Path(__file__).resolve().parents[1]
@@ -67,8 +69,36 @@ c.LimitOutput.max_traceback = 100
 # c.AssignLatePenalties.plugin_class = "nbgrader.plugins.LateSubmissionPlugin"
 # c.LateSubmissionPlugin.penalty_method = "zero"
 
-# Plain `nbgrader autograde` (outside `python -m autograder grade`) runs notebooks UNSANDBOXED with this timeout.
-c.ExecutePreprocessor.timeout = 60
+{trusted}"""
+
+TRUSTED_BLOCK = """\
+# Trusted grading (autograder: trusted grading). Plain `nbgrader autograde` and Formgrader's autograde button run
+# the same sandbox and trusted judge as `python -m autograder grade`: TrustedExecute replaces nbgrader's Execute.
+# Without bubblewrap it refuses; set c.TrustedExecute.allow_unsandboxed = True only for TRUSTED notebooks.
+import sys as _sys  # noqa: E402
+if {repo!r} not in _sys.path:
+    _sys.path.insert(0, {repo!r})  # autograder: repo
+# Tampered nbgrader metadata (points, grade ids, deleted cells, kernelspec...) is compared with the release,
+# repaired and logged before nbgrader's own sanitize steps; no execute_result decides a point.
+c.Autograde.sanitize_preprocessors = [
+    "autograder.tamper.RepairTampering",
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.DeduplicateIds",
+    "nbgrader.preprocessors.OverwriteKernelspec",
+    "nbgrader.preprocessors.OverwriteCells",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+c.Autograde.autograde_preprocessors = [
+    "autograder.preprocessors.TrustedExecute",
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "autograder.tamper.StripGradeOutputs",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+c.TrustedExecute.allow_unsandboxed = False
 """
 
 
@@ -121,8 +151,9 @@ def resolve_db_url(course_dir: Path, db_url: str | None) -> str:
 def write_config(course_dir: Path, db_url: str) -> Path:
     """Write ``nbgrader_config.py`` from :data:`CONFIG_TEMPLATE`, or update its root/db_url lines if it exists."""
     path = Path(course_dir) / "nbgrader_config.py"
+    trusted = TRUSTED_BLOCK.format(repo=str(REPO))
     if not path.exists():
-        path.write_text(CONFIG_TEMPLATE.format(root=str(course_dir), db_url=db_url))
+        path.write_text(CONFIG_TEMPLATE.format(root=str(course_dir), db_url=db_url, trusted=trusted))
         return path
     lines = []
     for line in path.read_text().splitlines():
@@ -130,9 +161,50 @@ def write_config(course_dir: Path, db_url: str) -> Path:
             line = f"c.CourseDirectory.root = {str(course_dir)!r}  # autograder: root"
         elif line.endswith("# autograder: db_url"):
             line = f"c.CourseDirectory.db_url = {db_url!r}  # autograder: db_url"
+        elif line.endswith("# autograder: repo"):
+            line = f"    _sys.path.insert(0, {str(REPO)!r})  # autograder: repo"
         lines.append(line)
-    path.write_text("\n".join(lines) + "\n")
+    text = "\n".join(lines) + "\n"
+    if "(autograder: trusted grading)" not in text:  # a config written before trusted grading existed
+        text += "\n" + trusted
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
     return path
+
+
+def ensure_secret(course_dir: Path) -> str:
+    """Return the course's secret seed, creating ``<course>/.autograder/secret`` (mode 0600) on first use.
+
+    Hidden inputs are drawn from it on the trusted side only: it is never bound into a sandbox (the course
+    folder is hidden there), so a student cannot know the hidden inputs in advance; the same secret gives the
+    same inputs on every regrade. Created at release; delete it only together with every grade.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> d = Path(tempfile.mkdtemp())
+    >>> ensure_secret(d) == ensure_secret(d) and len(ensure_secret(d)) == 64
+    True
+    """
+    import secrets
+
+    path = state_dir(Path(course_dir)) / "secret"
+    if path.exists():
+        value = path.read_text().strip()
+        if len(value) < 32:
+            raise AutograderError(
+                f"the course secret {path} is damaged (expected 64 hex characters, found {len(value)}); restore "
+                f"it from a backup: regrading with a new secret changes every hidden input."
+            )
+        return value
+    value = secrets.token_hex(32)
+    tmp = path.with_name(".secret.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(value + "\n")
+    os.replace(tmp, path)
+    return value
 
 
 def nbgrader_config(course_dir: Path, db_url: str, extra=None):

@@ -2,17 +2,19 @@
 
 Phase 1 (N worker threads, each driving one sandbox at a time): per (student, notebook) the trusted parent applies
 nbgrader's sanitize preprocessors (``Autograde.sanitize_preprocessors``: clear outputs, restore the instructor's
-test cells from the gradebook, ...; gradebook read-only, main thread), then sends the sanitized notebook as JSON on
-stdin to :mod:`autograder._runner` inside :mod:`autograder.sandbox`. The runner stages ``cs231n_lite`` (with the
-reference) and ``autograder/checks.py`` in the sandbox's tmpfs, preloads ``autograder.checks`` in a fresh kernel,
-deletes the staged secrets, runs the cells with per-cell and whole-notebook limits, and prints the executed
-notebook on stdout (capped). The notebook with hidden tests therefore never exists on the sandbox's disk.
+test cells from the gradebook, ...; gradebook read-only, main thread). Then :func:`grade_submission` (one student,
+one sandbox) sends each notebook WITHOUT its hidden blocks to :mod:`autograder._runner` inside
+:mod:`autograder.sandbox`; the kernel gets only the student bundle's ``cs231n_lite`` (no reference) and a small
+call server. :mod:`autograder.judge` decides every grade cell in THIS process: it sends inputs, receives the
+student functions' return values as data, compares them with the reference and writes the verdict into the
+cell's outputs. Nothing that runs in the sandbox can decide a point.
 
 Phase 2 (the main thread only, as soon as all notebooks of a student are back): nbgrader's real ``Autograde``
 converter with ``Execute`` replaced by :class:`autograder.preprocessors.ReplayExecute`, so nbgrader itself
 sanitizes, applies ``LimitOutput``, ``SaveAutoGrades`` and ``AssignLatePenalties`` and writes the gradebook. One
 writer means no "database is locked" and no lost grade, with any SQLAlchemy URL. Scores are read back from the
-gradebook, so the returned rows ARE the record.
+gradebook, so the returned rows ARE the record. Plain ``nbgrader autograde`` and Formgrader run the same
+:func:`grade_submission` through :class:`autograder.preprocessors.TrustedExecute` (the course's config).
 
 Examples
 --------
@@ -38,13 +40,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder import course as _course
-from autograder import sandbox, tamper
+from autograder import sandbox, tamper, wire
 from autograder.results import AutograderError, GradeResult, GradeRow
 
-__all__ = ["GradeOptions", "grade", "default_workers", "prepare_data", "staged_files"]
+__all__ = ["GradeOptions", "grade", "grade_submission", "default_workers", "prepare_data", "staged_files"]
 
 RUNNER = Path(__file__).with_name("_runner.py")
+WIRE = Path(__file__).with_name("wire.py")
+KERNEL_HELPER = Path(__file__).with_name("_kernel.py")
 SANDBOX_RUNNER = "/grader/runner.py"
+SANDBOX_WIRE = "/grader/grader_wire.py"
 LIB_DIR = "/tmp/grader-lib"
 
 
@@ -62,6 +67,7 @@ class GradeOptions:
 
     cell_timeout: int = 30
     notebook_timeout: float = 180.0
+    call_timeout: float = 10.0
     memory_bytes: int = 2048 * sandbox.MiB
     max_processes: int = 128
     max_cell_output: int = 200_000
@@ -77,31 +83,19 @@ class GradeOptions:
         )
 
 
-def staged_files(repo: Path) -> tuple[dict[str, str], list[str], list[str]]:
-    """Return (files to stage, secret relative paths deleted after preload, modules to preload).
-
-    Staged: the whole ``cs231n_lite`` package (reference included), ``autograder/__init__.py``,
-    ``autograder/checks.py`` and its private helpers ``autograder/_checks*.py``. Secret: the reference package and
-    the checks modules.
-    """
+def staged_files(repo: Path) -> dict[str, str]:
+    """Return {relative path: text} staged into the kernel's import path: the student bundle's ``cs231n_lite``
+    (WITHOUT ``cs231n_lite/reference``) and the kernel-side call server with its wire format. No check, no
+    reference, no expected answer."""
     files: dict[str, str] = {}
     pkg = repo / "cs231n_lite"
     for path in sorted(pkg.rglob("*.py")):
-        if "__pycache__" not in path.parts:
-            files[str(path.relative_to(repo))] = path.read_text()
-    files["autograder/__init__.py"] = (repo / "autograder" / "__init__.py").read_text()
-    secret = ["cs231n_lite/reference"]
-    checks = [
-        p
-        for p in sorted((repo / "autograder").glob("*.py"))
-        if p.name == "checks.py" or p.name.startswith("_checks")
-    ]
-    for p in checks:
-        rel = f"autograder/{p.name}"
-        files[rel] = p.read_text()
-        secret.append(rel)
-    preload = ["autograder.checks"] if (repo / "autograder" / "checks.py").exists() else []
-    return files, secret, preload
+        rel = path.relative_to(repo)
+        if "__pycache__" not in rel.parts and "reference" not in rel.parts:
+            files[str(rel)] = path.read_text()
+    files["grader_wire.py"] = WIRE.read_text()
+    files["grader_kernel.py"] = KERNEL_HELPER.read_text()
+    return files
 
 
 def prepare_data(state: Path, *, repo: Path | None = None) -> Path:
@@ -155,7 +149,7 @@ def prepare_data(state: Path, *, repo: Path | None = None) -> Path:
     return data
 
 
-def _sandbox_env(data_dir: Path) -> dict[str, str]:
+def _sandbox_env(data_dir: Path, *, isolated: bool = True) -> dict[str, str]:
     venv_bin = str(Path(sys.executable).parent)
     return {
         "PATH": f"{venv_bin}:/usr/local/bin:/usr/bin:/bin",
@@ -178,6 +172,7 @@ def _sandbox_env(data_dir: Path) -> dict[str, str]:
         "OMP_NUM_THREADS": "1",
         "MKL_NUM_THREADS": "1",
         "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+        "AUTOGRADER_ISOLATED": "1" if isolated else "0",
     }
 
 
@@ -193,63 +188,126 @@ def _sanitize(nb, *, student: str, assignment: str, notebook: str, db_url: str, 
         config.get("Autograde", {}).get("sanitize_preprocessors")
         or Autograde.class_traits()["sanitize_preprocessors"].default()
     )
-    for cls in classes:
-        pp = cls(config=config)
+    from traitlets.utils.importstring import import_item
+
+    for cls in classes:  # the course's nbgrader_config.py names them as strings
+        pp = (import_item(cls) if isinstance(cls, str) else cls)(config=config)
         nb, resources = pp(nb, resources)
     return nb
 
 
-def _execute(
-    job: dict, *, slot_pool: queue.Queue, env: dict, binds: list, hide: list, limits, allow_unsandboxed
-):
-    """Run one job in a sandbox; return ({notebook name: runner result}, fallback result for the missing ones)."""
-    slot = slot_pool.get()
+def _job_limits(options: GradeOptions, n_notebooks: int) -> sandbox.Limits:
+    limits = options.limits()
+    return dataclasses.replace(
+        limits,
+        wall_seconds=limits.wall_seconds * max(1, n_notebooks),
+        cpu_seconds=int(limits.cpu_seconds * max(1, n_notebooks)),
+    )
+
+
+def grade_submission(job: dict) -> dict:
+    """Run and judge ONE student's notebooks in one sandbox (the unit of work; picklable for Dask).
+
+    Parameters
+    ----------
+    job : dict
+        ``student`` (str), ``notebooks`` (list of ``{"name": str, "notebook": dict}``, sanitized by nbgrader),
+        ``secret`` (the course secret, :func:`autograder.course.ensure_secret`), ``data_dir`` (the prepared data
+        set, :func:`prepare_data`), ``repo`` (where ``cs231n_lite`` comes from), and optionally ``options`` (a
+        dict of :class:`GradeOptions` fields), ``slot`` (worker number: the sandbox uid when root),
+        ``hide`` (host paths to hide in the sandbox), ``allow_unsandboxed`` (bool).
+
+    Returns
+    -------
+    dict
+        ``{"student": str, "sandboxed": bool, "results": {name: {"status", "error", "seconds", "notebook",
+        "verdicts"}}}``; ``notebook`` is the graded notebook as a dict (grade cells carry the trusted verdicts),
+        or None when nothing ran. Never raises for anything the submission does.
+
+    Examples
+    --------
+    >>> grade_submission({"student": "s", "notebooks": [], "secret": "x", "data_dir": "/tmp", "repo": "."})
+    {'student': 's', 'sandboxed': False, 'results': {}}
+    """
+    from autograder import judge
+
+    student = job["student"]
+    items = list(job.get("notebooks", []))
+    out = {"student": student, "sandboxed": False, "results": {}}
+    if not items:
+        return out
+    options = GradeOptions(**(job.get("options") or {}))
+    repo = Path(job.get("repo") or _course.REPO).resolve()
+    data_dir = Path(job["data_dir"])
     isolated = sandbox.find_bwrap() is not None
-    job = {**job, "isolated": isolated}
+    env = _sandbox_env(data_dir, isolated=isolated)
+    binds = [(RUNNER, SANDBOX_RUNNER), (WIRE, SANDBOX_WIRE), (data_dir, data_dir)]
+    hide = [repo, _course.REPO, Path.home(), *[Path(h) for h in job.get("hide", [])]]
+    files = staged_files(repo)
+    runner_job = {
+        "cell_timeout": options.cell_timeout,
+        "deadline": options.notebook_timeout,
+        "startup_timeout": 60,
+        "max_cell_output": options.max_cell_output,
+        "max_total_output": options.max_total_output,
+        "lib_dir": LIB_DIR,
+        "work_dir": "/tmp/work",
+    }
+    t0 = time.monotonic()
     try:
-        res = sandbox.run(
+        proc = sandbox.start(
             [sys.executable, "-I", SANDBOX_RUNNER if isolated else str(RUNNER)],
-            stdin=json.dumps(job).encode(),
-            limits=limits,
+            limits=_job_limits(options, len(items)),
             ro_binds=binds,
             hide=hide,
             env=env,
-            slot=slot,
-            allow_unsandboxed=allow_unsandboxed,
+            slot=int(job.get("slot", 0)),
+            allow_unsandboxed=bool(job.get("allow_unsandboxed", False)),
         )
-    finally:
-        slot_pool.put(slot)
-    results = {}
-    for line in res.stdout.splitlines():
+    except Exception as exc:  # noqa: BLE001 - e.g. SandboxUnavailable: every notebook gets the reason
+        for item in items:
+            out["results"][item["name"]] = {
+                "status": "error",
+                "error": f"{type(exc).__name__}: {exc}",
+                "seconds": 0.0,
+                "notebook": None,
+                "verdicts": {},
+            }
+        return out
+    out["sandboxed"] = proc.sandboxed
+    import nbformat
+
+    broken = None
+    try:
+        for item in items:
+            nb = nbformat.from_dict(item["notebook"])
+            if broken is not None:
+                res = judge._finish(
+                    nb, None, judge.grade_cells(nb), {}, broken[0], broken[1], time.monotonic()
+                )
+            else:
+                try:
+                    res = judge.judge_notebook(
+                        proc,
+                        nb,
+                        job=runner_job,
+                        files=files,
+                        secret=str(job["secret"]),
+                        call_timeout=options.call_timeout,
+                    )
+                except judge._Broken as exc:
+                    res, broken = exc.result, (exc.status, exc.error)
+            res["notebook"] = dict(res["notebook"])
+            out["results"][item["name"]] = res
         try:
-            out = json.loads(line)
-        except ValueError:
-            continue  # the last line of a killed run may be cut
-        if isinstance(out, dict) and out.get("name"):
-            results[out["name"]] = out
-    if res.memory_exceeded:  # the sandbox's processes TOGETHER passed the cap: the whole sandbox was killed
-        fallback = {
-            "status": "memory",
-            "error": f"the notebook's processes together used more than {limits.sandbox_memory_bytes >> 20} MiB "
-            f"(whole-sandbox limit, {res.guard}); the sandbox was stopped",
-        }
-    elif res.timed_out:
-        fallback = {
-            "status": "timeout",
-            "error": f"exceeded the wall-clock limit of {limits.wall_seconds:g} s",
-        }
-    elif res.output_truncated:
-        fallback = {
-            "status": "output_limit",
-            "error": f"runner output exceeded {limits.max_output_bytes} bytes",
-        }
-    else:
-        tail = res.stderr.decode(errors="replace").strip().splitlines()[-1:] or [""]
-        rc = res.returncode
-        why = f"killed by signal {-rc}" if rc is not None and rc < 0 else f"exit code {rc}"
-        status = "memory" if "MemoryError" in tail[0] else "error"
-        fallback = {"status": status, "error": f"sandboxed runner failed ({why}): {tail[0][:300]}"}
-    return results, fallback
+            wire.write_frame(proc.stdin, {"op": "bye"})
+        except OSError:
+            pass
+    finally:
+        _close(proc)
+    for res in out["results"].values():
+        res["seconds"] = float(res.get("seconds") or (time.monotonic() - t0))
+    return out
 
 
 def grade(
@@ -325,12 +383,8 @@ def grade(
     state = _course.state_dir(cdir)
     executed_root = state / "executed"
     repo_path = Path(repo).resolve() if repo else _course.REPO
-    files, secret, preload = staged_files(repo_path)
     data_dir = prepare_data(state, repo=repo_path)
-    env = _sandbox_env(data_dir)
-    binds = [(RUNNER, SANDBOX_RUNNER), (data_dir, data_dir)]
-    hide = [repo_path, cdir, _course.REPO, Path.home()]
-    limits = options.limits()
+    secret = _course.ensure_secret(cdir)
     _, cfg = _course.coursedir(cdir, url)
 
     # ---- phase 1a: sanitize in the trusted parent (main thread, gradebook read-only), student by student
@@ -368,17 +422,12 @@ def grade(
         return items
 
     common = {
-        "files": files,
         "secret": secret,
-        "preload": preload,
-        "forget_modules": ["cs231n_lite.reference"] if preload else [],
-        "cell_timeout": options.cell_timeout,
-        "deadline": options.notebook_timeout,
-        "startup_timeout": 60,
-        "max_cell_output": options.max_cell_output,
-        "max_total_output": options.max_total_output,
-        "lib_dir": LIB_DIR,
-        "work_dir": "/tmp/work",
+        "data_dir": str(data_dir),
+        "repo": str(repo_path),
+        "options": dataclasses.asdict(options),
+        "hide": [str(cdir)],
+        "allow_unsandboxed": allow_unsandboxed,
     }
 
     # ---- phase 1b (parallel, one sandbox per student: a fresh kernel and a wiped /tmp per notebook)
@@ -391,35 +440,28 @@ def grade(
 
     def _task(student: str, items: list[dict]) -> str:
         t = time.monotonic()
-        job = {**common, "notebooks": items}
-        wall = limits.wall_seconds * len(items)
-        job_limits = dataclasses.replace(
-            limits, wall_seconds=wall, cpu_seconds=int(limits.cpu_seconds * len(items))
-        )
+        slot = slot_pool.get()
+        fallback = {"status": "error", "error": "the sandbox returned no result for this notebook"}
         try:
-            results, fallback = _execute(
-                job,
-                slot_pool=slot_pool,
-                env=env,
-                binds=binds,
-                hide=hide,
-                limits=job_limits,
-                allow_unsandboxed=allow_unsandboxed,
-            )
+            out = grade_submission({**common, "student": student, "notebooks": items, "slot": slot})
+            results = out["results"]
         except Exception as exc:  # noqa: BLE001
-            results, fallback = {}, {"status": "error", "error": f"{type(exc).__name__}: {exc}"}
+            results = {}
+            fallback = {"status": "error", "error": f"{type(exc).__name__}: {exc}"}
+        finally:
+            slot_pool.put(slot)
         base = executed_root / student
         for item in items:
             name = item["name"]
-            out = results.get(name) or fallback
-            if out.get("notebook"):
-                nbformat.write(nbformat.from_dict(out["notebook"]), str(base / f"{name}.ipynb"))
-            seconds = float(out.get("seconds") or (time.monotonic() - t))
-            meta = {"status": out.get("status", "error"), "error": out.get("error", ""), "seconds": seconds}
+            res = results.get(name) or fallback
+            if res.get("notebook"):
+                _write_atomic(base / f"{name}.ipynb", nbformat.writes(nbformat.from_dict(res["notebook"])))
+            seconds = float(res.get("seconds") or (time.monotonic() - t))
+            meta = {"status": res.get("status", "error"), "error": res.get("error", ""), "seconds": seconds}
             if tampered.get((student, name)):
                 meta["error"] = "; ".join(m for m in (tampered[student, name], meta["error"]) if m)
                 meta["status"] = "tampered" if meta["status"] == "ok" else meta["status"]
-            (base / f"{name}.json").write_text(json.dumps(meta))
+            _write_atomic(base / f"{name}.json", json.dumps(meta))
             with lock:
                 rows[student, name] = GradeRow(
                     student, name, meta["status"], error=meta["error"], seconds=seconds
@@ -530,6 +572,25 @@ def _phase2(
                 row.status, row.error = "error", errors[0]
             if progress is not None:
                 progress(row)
+
+
+def _close(proc, timeout: float = 10.0) -> None:
+    """End a sandbox started with :func:`autograder.sandbox.start`: close its stdin, wait, kill what is left."""
+    try:
+        proc.stdin.close()
+    except OSError:
+        pass
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
 
 
 def _max_score(gb, assignment: str, name: str) -> float:

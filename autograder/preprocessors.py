@@ -1,5 +1,9 @@
 """nbgrader preprocessors used by the grader (importing this module imports nbgrader).
 
+* :class:`TrustedExecute` replaces nbgrader's ``Execute`` for plain ``nbgrader autograde`` and Formgrader (the
+  course's ``nbgrader_config.py`` lists it): it runs the notebook in the sandbox and decides every grade cell with
+  the trusted judge, exactly like ``python -m autograder grade`` (:func:`autograder.grading.grade_submission`).
+  Without bubblewrap it refuses unless ``c.TrustedExecute.allow_unsandboxed = True``.
 * :class:`ReplayExecute` replaces nbgrader's ``Execute`` in ``Autograde.autograde_preprocessors``: instead of running
   the notebook in the grader's own process tree, it takes the outputs of the SANDBOXED run (phase 1 of
   :func:`autograder.grading.grade`) from ``<executed_dir>/<student>/<notebook>.ipynb``. It copies outputs only
@@ -20,14 +24,22 @@ Examples
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import nbformat
 from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import NbGraderPreprocessor
-from traitlets import Unicode
+from traitlets import Bool, Float, Integer, Unicode
 
-__all__ = ["ReplayExecute", "HideHiddenTests", "hide_hidden_source", "BEGIN_HIDDEN", "END_HIDDEN"]
+__all__ = [
+    "TrustedExecute",
+    "ReplayExecute",
+    "HideHiddenTests",
+    "hide_hidden_source",
+    "BEGIN_HIDDEN",
+    "END_HIDDEN",
+]
 
 BEGIN_HIDDEN = "BEGIN HIDDEN TESTS"
 END_HIDDEN = "END HIDDEN TESTS"
@@ -43,6 +55,67 @@ def _error_output(ename: str, evalue: str) -> NotebookNode:
     return nbformat.from_dict(
         {"output_type": "error", "ename": ename, "evalue": evalue, "traceback": [f"{ename}: {evalue}"]}
     )
+
+
+class TrustedExecute(NbGraderPreprocessor):
+    """Sandboxed execution + trusted judge for one notebook inside nbgrader's own ``Autograde`` converter."""
+
+    allow_unsandboxed = Bool(
+        False,
+        help="Grade without bubblewrap (rlimits only). Only for TRUSTED notebooks, e.g. your own solution.",
+    ).tag(config=True)
+    cell_timeout = Integer(30, help="Seconds per cell in the sandbox").tag(config=True)
+    notebook_timeout = Float(180.0, help="Seconds for the whole notebook in the sandbox").tag(config=True)
+    call_timeout = Float(10.0, help="Seconds per call of a student function by the trusted judge").tag(
+        config=True
+    )
+
+    def preprocess(self, nb, resources):
+        from autograder import course, grading, sandbox
+        from autograder.results import AutograderError
+
+        info = resources["nbgrader"]
+        root = Path(self.config.get("CourseDirectory", {}).get("root") or os.getcwd()).resolve()
+        if sandbox.find_bwrap() is None and not self.allow_unsandboxed:
+            raise AutograderError(
+                "bubblewrap (bwrap) is not available, so student code cannot be sandboxed; install it "
+                "(`apt-get install bubblewrap`) or, for trusted notebooks only, set "
+                "`c.TrustedExecute.allow_unsandboxed = True` in nbgrader_config.py."
+            )
+        state = course.state_dir(root)
+        data_dir = grading.prepare_data(state)
+        options = grading.GradeOptions(
+            cell_timeout=self.cell_timeout,
+            notebook_timeout=self.notebook_timeout,
+            call_timeout=self.call_timeout,
+        )
+        import dataclasses
+
+        out = grading.grade_submission(
+            {
+                "student": info["student"],
+                "notebooks": [{"name": info["notebook"], "notebook": nb}],
+                "secret": course.ensure_secret(root),
+                "data_dir": str(data_dir),
+                "repo": str(course.REPO),
+                "options": dataclasses.asdict(options),
+                "hide": [str(root)],
+                "allow_unsandboxed": self.allow_unsandboxed,
+            }
+        )
+        res = out["results"][info["notebook"]]
+        graded = nbformat.from_dict(res["notebook"])
+        for mine, done in zip(nb.cells, graded.cells, strict=True):
+            if mine.cell_type == "code":
+                mine.outputs = done.get("outputs", [])
+                mine.execution_count = done.get("execution_count")
+        resources.setdefault("autograder", {})[info["notebook"]] = {
+            "status": res["status"],
+            "error": res["error"],
+        }
+        if res["status"] != "ok":
+            self.log.warning("%s/%s: %s (%s)", info["student"], info["notebook"], res["status"], res["error"])
+        return nb, resources
 
 
 class ReplayExecute(NbGraderPreprocessor):

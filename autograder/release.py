@@ -35,20 +35,46 @@ __all__ = ["release", "scan_bundle", "secret_blocks", "build_bundle", "MIN_LINE"
 
 MIN_LINE = 20
 MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
-STUDENT_PACKAGES = {"numpy", "matplotlib", "pillow", "tqdm", "pooch", "jupyterlab", "notebook", "ipykernel"}
-STUDENT_PACKAGES |= {"scikit-image", "joblib"}  # notebook 05: HOG, parallel feature extraction
+#: what a student's Python needs (taken, with their pins, from the repo's requirements.txt when listed there):
+#: the notebooks' imports, JupyterLab, and nbgrader, whose lab extension is the notebook toolbar's Validate button
+STUDENT_PACKAGES = {
+    "numpy",
+    "matplotlib",
+    "pillow",
+    "tqdm",
+    "pooch",
+    "jupyterlab",
+    "notebook",
+    "ipykernel",
+    "nbgrader",
+    "scikit-image",  # notebook 05: HOG
+    "joblib",  # notebook 05: parallel feature extraction
+    "ipywidgets",
+    "ipympl",
+    "cloudpickle",  # notebook 05: feature-cache pickling
+}
 
 STUDENT_README = """\
 # cs231n-lite: linear classifiers ({assignment})
 
 Work through the notebooks in order: {notebooks}.
 
-1. `python -m venv .venv && . .venv/bin/activate && pip install -r requirements.txt`
-2. `jupyter lab` and open `01_...ipynb`. Replace every `raise NotImplementedError()` with your code.
-3. Run the visible test cells: they check the basics. More (hidden) tests run when your work is graded.
-4. Data: the notebooks use real CIFAR-10 (`python -m cs231n_lite.datasets fetch`, 170 MB) or, offline, set
-   `CS231N_LITE_DATASET=synthetic` to use a small generated stand-in.
-5. Submit the notebooks only (keep their file names). Do not delete or edit the locked test cells.
+1. Install (Python >= 3.10), in this folder:
+
+       python -m venv .venv
+       . .venv/bin/activate          # Windows: .venv\\Scripts\\activate
+       pip install -r requirements.txt
+
+2. Data: the notebooks use real CIFAR-10 (`python -m cs231n_lite.datasets fetch` downloads and checks 170 MB), or,
+   offline, a small generated stand-in: `export CS231N_LITE_DATASET=synthetic` before starting JupyterLab.
+3. `jupyter lab`, open `01_...ipynb`, replace every `raise NotImplementedError()` (and every `YOUR ANSWER HERE`)
+   with your work, and run the visible test cells after each one: they check the basics. More (hidden) tests run
+   when your work is graded; the written answers are graded by a TA.
+4. Validate before you hand in: the **Validate** button in the notebook's toolbar (nbgrader's, installed by
+   requirements.txt) restarts the kernel, runs the whole notebook and lists every failing test. The same from a
+   terminal, in this folder: `nbgrader validate 01_*.ipynb` (one notebook) or `nbgrader validate *.ipynb`.
+   Validation runs in grading mode (small data, a few seconds per notebook).
+5. Hand in the notebooks only, with their file names unchanged. Do not delete, move or edit the locked test cells.
 """
 
 
@@ -302,6 +328,7 @@ def release(
     cdir.mkdir(parents=True, exist_ok=True)
     url = db_url or _course.resolve_db_url(cdir, None)
     _course.write_config(cdir, url)
+    _course.ensure_secret(cdir)  # the hidden inputs' seed: created once, at the first release
     dest = cdir / "source" / assignment
     dest.mkdir(parents=True, exist_ok=True)
     for old in dest.glob("*.ipynb"):

@@ -71,11 +71,36 @@ class CollectResult:
     students: list[str]
     timestamps: dict[str, str | None]
     skipped: list[str] = field(default_factory=list)
+    layout: str = ""
+    renamed: list[str] = field(default_factory=list)  # "<student>: <file as submitted> -> <notebook>.ipynb"
+    unknown: list[str] = field(default_factory=list)  # students not on the roster, by name
+    no_roster: bool = False  # the gradebook has no roster yet
+    lms_late: list[str] = field(default_factory=list)  # students the LMS marked late (Canvas's `late`)
+    missing: dict[str, list[str]] = field(default_factory=dict)  # student -> notebooks not handed in
 
     def __str__(self) -> str:
-        lines = [f"collected {len(self.students)} submissions of {self.assignment!r}"]
-        lines += [f"  {s:<24} {self.timestamps.get(s) or '(no timestamp)'}" for s in self.students]
+        how = f" ({self.layout} layout)" if self.layout else ""
+        lines = [f"collected {len(self.students)} submissions of {self.assignment!r}{how}"]
+        for s in self.students:
+            marks = []
+            if s in self.lms_late:
+                marks.append("LMS: late")
+            if self.missing.get(s):
+                marks.append("missing " + ", ".join(self.missing[s]))
+            extra = f"  [{'; '.join(marks)}]" if marks else ""
+            lines.append(f"  {s:<24} {self.timestamps.get(s) or '(no timestamp)'}{extra}")
+        lines += [f"  renamed: {r}" for r in self.renamed]
         lines += [f"  skipped: {s}" for s in self.skipped]
+        if self.unknown:
+            lines.append(
+                f"  NOT ON THE ROSTER ({len(self.unknown)}): "
+                + "; ".join(self.unknown)
+                + " -- add them to the roster CSV and run `python -m autograder roster FILE.csv`"
+            )
+        elif self.no_roster:
+            lines.append(
+                "  no roster imported yet: `python -m autograder roster FILE.csv` gives Formgrader names"
+            )
         return "\n".join(lines)
 
 
@@ -107,6 +132,8 @@ class GradeResult:
     sandboxed: bool
     seconds: float
     gradebook_seconds: float = 0.0  # time spent in phase 2 (nbgrader autograde, the single gradebook writer)
+    #: {student: autograder.scores.Standing} read back from the gradebook (auto / written / pending split)
+    standings: dict = field(default_factory=dict)
 
     def totals(self) -> dict[str, tuple[float, float]]:
         """Return ``{student: (score, max_score)}`` summed over notebooks."""
@@ -122,19 +149,37 @@ class GradeResult:
         lines = [head, "-" * len(head)]
         for r in sorted(self.rows, key=lambda r: (r.student, r.notebook)):
             err = r.error.replace("\n", " ")[:60]
-            lines.append(
-                f"{r.student:<22} {r.notebook:<24} {r.status:<16} {r.score:>5g}/{r.max_score:<5g} "
-                f"{r.seconds:>6.1f}  {err}"
+            part = (
+                self.standings[r.student].notebooks.get(r.notebook) if r.student in self.standings else None
             )
+            if part is not None and part.manual_max:
+                score = f"{part.auto_score:>5g}/{part.auto_max:<5g}"
+                written = (
+                    f"written {part.manual_score:g}/{part.manual_max:g}"
+                    if part.final
+                    else f"+{part.pending_points:g} written pending"
+                )
+                err = f"{written}; {err}" if err else written
+            else:
+                score = f"{r.score:>5g}/{r.max_score:<5g}"
+            lines.append(f"{r.student:<22} {r.notebook:<24} {r.status:<16} {score} {r.seconds:>6.1f}  {err}")
         lines.append("-" * len(head))
         for student, (s, m) in sorted(self.totals().items()):
-            lines.append(f"{student:<22} {'TOTAL':<24} {'':<16} {s:>5g}/{m:<5g}")
+            st = self.standings.get(student)
+            total = st.summary() if st is not None else f"{s:g}/{m:g}"
+            lines.append(f"{student:<22} {'TOTAL':<24} {total}")
         mode = "sandboxed (bwrap)" if self.sandboxed else "UNSANDBOXED"
         lines.append(f"{len(self.rows)} notebooks, {self.workers} workers, {mode}, {self.seconds:.1f} s")
-        lines.append(
-            "max scores include the manually graded written answers: they count 0 until a TA grades them "
-            "(JupyterLab > Nbgrader > Formgrader)"
-        )
+        if any(not st.final for st in self.standings.values()):
+            lines.append(
+                "scores in the notebook rows are the autograded part; written answers count once a TA grades them "
+                "(JupyterLab > Nbgrader > Formgrader, then `python -m autograder export`)"
+            )
+        elif not self.standings:
+            lines.append(
+                "max scores include the manually graded written answers: they count 0 until a TA grades them "
+                "(JupyterLab > Nbgrader > Formgrader)"
+            )
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -163,12 +208,27 @@ class ExportResult:
     histogram_png: Path
     students: int
     questions: list[dict] = field(default_factory=list)
+    canvas_csv: Path | None = None
+    question_scores_csv: Path | None = None
+    pending: list[str] = field(default_factory=list)  # students whose written answers still wait for a TA
 
     def __str__(self) -> str:
-        return (
-            f"exported {self.students} students\n  grades: {self.grades_csv}\n"
-            f"  per-question: {self.questions_csv}\n  histogram: {self.histogram_png}"
-        )
+        lines = [
+            f"exported {self.students} students",
+            f"  grades: {self.grades_csv}",
+            f"  per-question statistics: {self.questions_csv}",
+        ]
+        if self.question_scores_csv:
+            lines.append(f"  per-student per-question: {self.question_scores_csv}")
+        if self.canvas_csv:
+            lines.append(f"  Canvas gradebook import: {self.canvas_csv}")
+        lines.append(f"  histogram: {self.histogram_png}")
+        if self.pending:
+            lines.append(
+                f"  written answers pending for {len(self.pending)} students (grade them in Formgrader, then export "
+                f"again): {', '.join(self.pending[:10])}" + (" ..." if len(self.pending) > 10 else "")
+            )
+        return "\n".join(lines)
 
 
 @dataclass

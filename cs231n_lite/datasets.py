@@ -7,11 +7,18 @@ Which data is used
 * ``CS231N_LITE_DATASET=synthetic``: a deterministic generated set in the same format (created on first use in
   ``<data_dir>/synthetic/``; used by grading and CI because it loads in well under a second).
 
-``data_dir`` is resolved as: the argument > env ``CS231N_LITE_DATA_DIR`` > the repository's ``data/`` folder (the
-folder next to the ``cs231n_lite`` package, when that looks like a checkout) > ``~/.cache/cs231n_lite`` (or
+``data_dir`` is resolved as: the argument > env ``CS231N_LITE_DATA_DIR`` > the course folder's ``data/`` (the
+folder next to the ``cs231n_lite`` package: a checkout of this repository, or the student bundle) > ``~/.cache/cs231n_lite`` (or
 ``$XDG_CACHE_HOME/cs231n_lite``) for an installed package.
 
 Command line: ``python -m cs231n_lite.datasets {fetch,verify,info,synthetic} [--data-dir DIR]``.
+
+CS231n's loader ``load_CIFAR10(ROOT) -> (Xtr, Ytr, Xte, Yte)`` (float64 images (N, 32, 32, 3), int64 labels) and
+``load_CIFAR_batch`` are here too; :func:`load_cifar10` is the richer form (uint8 images, 4x less memory, and the
+class names), :func:`get_cifar10_data` the course's ready-made split (float32 rows, mean subtracted, bias column).
+
+The download is :func:`pooch.retrieve` (SHA256 + size verified, temp file then rename) and extraction uses the
+standard library's tar ``data`` filter; see :mod:`cs231n_lite._download`.
 
 Examples
 --------
@@ -66,6 +73,8 @@ __all__ = [
     "resolve_data_dir",
     "fetch_cifar10",
     "load_cifar10",
+    "load_CIFAR10",
+    "load_CIFAR_batch",
     "get_cifar10_data",
     "make_synthetic_cifar10",
     "make_synthetic_archive",
@@ -131,14 +140,14 @@ def _repo_data_dir() -> Path | None:
 
 def _resolve_with_source(data_dir: str | os.PathLike | None) -> tuple[Path, str]:
     if data_dir is not None:
-        return Path(data_dir).expanduser(), "argument"
+        return Path(data_dir).expanduser(), "the data_dir you passed"
     env = os.environ.get(ENV_DATA_DIR, "").strip()
     if env:
-        return Path(env).expanduser(), ENV_DATA_DIR
+        return Path(env).expanduser(), f"set by {ENV_DATA_DIR}"
     repo = _repo_data_dir()
     if repo is not None:
-        return repo, "repository data/ folder"
-    return _user_data_dir(), "user cache folder"
+        return repo, "the data/ folder of your course folder"
+    return _user_data_dir(), "your user cache folder"
 
 
 def resolve_data_dir(data_dir: str | os.PathLike | None = None) -> Path:
@@ -430,6 +439,65 @@ def load_cifar10(root: str | os.PathLike) -> CIFAR10Arrays:
         X_train, y_train = X_train[:total], y_train[:total]  # views: at most 5 spare rows
     X_test, y_test = _read_batch(folder / TEST_BATCH)
     return CIFAR10Arrays(X_train, y_train, X_test, y_test, class_names)
+
+
+def load_CIFAR_batch(filename, *, dtype=np.float64) -> tuple[np.ndarray, np.ndarray]:
+    """CS231n's ``load_CIFAR_batch``: one batch file as float images (n, 32, 32, 3) and int64 labels (n,).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> root = make_synthetic_cifar10(tempfile.mkdtemp(), num_train=50, num_test=10)
+    >>> X, Y = load_CIFAR_batch(root / "test_batch")
+    >>> X.shape, X.dtype.name, Y.dtype.name
+    ((10, 32, 32, 3), 'float64', 'int64')
+    """
+    images, labels = _read_batch(Path(filename))
+    return images.astype(dtype), labels
+
+
+def load_CIFAR10(ROOT, *, dtype=np.float64) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """CS231n's ``load_CIFAR10(ROOT)``: ``(Xtr, Ytr, Xte, Yte)`` with float images, ready for ``X -= mean``.
+
+    Parameters
+    ----------
+    ROOT : path
+        The ``cifar-10-batches-py`` folder (as in CS231n), or the data folder holding it.
+    dtype : floating dtype, keyword-only
+        float64 (CS231n's ``astype("float")``) by default; ``np.float32`` halves the memory (600 MB instead of
+        1.2 GB for the full training set).
+
+    Returns
+    -------
+    Xtr : array of shape (50000, 32, 32, 3), `dtype`
+    Ytr : int64 array of shape (50000,)
+    Xte : array of shape (10000, 32, 32, 3), `dtype`
+    Yte : int64 array of shape (10000,)
+        (Smaller for a generated set.)
+
+    Differences from CS231n's version: a missing or corrupt file raises :class:`DataNotFoundError` /
+    :class:`CorruptDataError` naming the file and the command that fixes it; the batches are read through the
+    same cache as :func:`get_cifar10_data` (the second call does not unpickle again).  The richer
+    :func:`load_cifar10` returns the uint8 images plus the class names.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> Xtr, Ytr, Xte, Yte = load_CIFAR10(make_synthetic_cifar10(tempfile.mkdtemp(), num_train=50, num_test=10))
+    >>> Xtr.shape, Xtr.dtype.name, Ytr.dtype.name
+    ((50, 32, 32, 3), 'float64', 'int64')
+    >>> Xtr -= np.mean(Xtr, axis=0)  # CS231n's mean subtraction works in place
+    """
+    dtype = np.dtype(dtype)
+    if dtype.kind != "f":
+        raise ValueError(f"dtype must be a floating type such as np.float64, got {dtype}")
+    raw = _load_cached(_batches_dir(ROOT))
+    return (
+        raw.X_train.astype(dtype),
+        np.array(raw.y_train, dtype=np.int64),
+        raw.X_test.astype(dtype),
+        np.array(raw.y_test, dtype=np.int64),
+    )
 
 
 # --- writer: the byte layout Python 2 produced for the official files (protocol 2, byte strings, numpy.core)
@@ -901,37 +969,36 @@ def describe_data_source(data_dir: str | os.PathLike | None = None) -> str:
         choice = _dataset_choice()
     except ValueError as exc:
         return f"invalid data choice: {exc}"
+    practice = (
+        f"synthetic practice data shaped like CIFAR-10 (generated, not real photos; "
+        f"{SYNTHETIC_DEFAULTS['num_train']} train / {SYNTHETIC_DEFAULTS['num_test']} test images)"
+    )
+    switch_back = f"chosen by {ENV_DATASET}=synthetic; unset it for the real CIFAR-10"
     if choice == "synthetic":
         for home in (_synthetic_home(root), _fallback_synthetic_home()):
             folder = home / FOLDER_NAME
             if _synthetic_is_current(folder):
-                return (
-                    f"synthetic CIFAR-10 stand-in (generated, seed {SYNTHETIC_DEFAULTS['seed']}, "
-                    f"{SYNTHETIC_DEFAULTS['num_train']} train / {SYNTHETIC_DEFAULTS['num_test']} test images) "
-                    f"at {folder} ({ENV_DATASET}=synthetic)"
-                )
-        return (
-            f"synthetic CIFAR-10 stand-in ({SYNTHETIC_DEFAULTS['num_train']} train / "
-            f"{SYNTHETIC_DEFAULTS['num_test']} test images), generated on first use in "
-            f"{_synthetic_home(root) / FOLDER_NAME} ({ENV_DATASET}=synthetic)"
-        )
+                return f"{practice} in {folder} ({switch_back})"
+        return f"{practice}, made on first use in {_synthetic_home(root) / FOLDER_NAME} ({switch_back})"
+    get_it = (
+        f"to get it, run `{_fetch_command(root)}` in a terminal (or in a notebook cell, starting with !): it "
+        f"downloads 170 MB, or uses {ARCHIVE_NAME} if you put it in that folder yourself; to practise without it, "
+        f"set {ENV_DATASET}=synthetic before starting Jupyter"
+    )
     try:
         folder = _batches_dir(root)
     except DataNotFoundError:
-        return (
-            f"CIFAR-10 NOT FOUND in {root} (data folder from {how}); run `{_fetch_command(root)}` "
-            f"or set {ENV_DATASET}=synthetic"
-        )
+        return f"CIFAR-10 NOT FOUND in {root} ({how}); {get_it}"
     missing = _missing_files(folder)
     if missing:
-        return f"CIFAR-10 INCOMPLETE at {folder} (missing {', '.join(missing)}); run `{_fetch_command(root)}`"
+        return f"CIFAR-10 INCOMPLETE in {folder} (missing {', '.join(missing)}); {get_it}"
     marker = _synthetic_marker(folder)
     label = "CIFAR-10"
     if marker is not None:
-        label = f"synthetic CIFAR-10 stand-in (generated, seed {marker.get('seed')}) placed as CIFAR-10"
+        label = f"synthetic practice data (generated, seed {marker.get('seed')}) placed where CIFAR-10 goes"
     counts = _cached_counts(folder)
-    size = f"{counts[0]} train / {counts[1]} test images" if counts else "counts known after the first load"
-    return f"{label} at {folder} ({size}; data folder from {how})"
+    size = f"{counts[0]} train / {counts[1]} test images" if counts else "image counts shown after the first load"
+    return f"{label} from {folder} ({size}; {how})"
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -1021,7 +1088,7 @@ def _parser() -> argparse.ArgumentParser:
 
     def with_dir(sp):
         sp.add_argument(
-            "--data-dir", help=f"data folder (default: ${ENV_DATA_DIR}, else the repository's data/)"
+            "--data-dir", help=f"data folder (default: ${ENV_DATA_DIR}, else data/ in the course folder)"
         )
         return sp
 

@@ -54,6 +54,8 @@ __all__ = [
 CACHE_VERSION = 1
 #: images whose features are recomputed on every cache hit, to catch a stale or tampered entry
 _SPOT_CHECK = 8
+#: the feature cache folder is pruned (least recently used files first) to stay under this size
+CACHE_LIMIT_BYTES = 512 << 20
 
 
 class FeatureCacheWarning(UserWarning):
@@ -340,6 +342,39 @@ def _write_cache(path: Path, key: str, feats: np.ndarray, names: str) -> None:
     finally:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+    _prune(path.parent, keep=path)
+
+
+def _prune(folder: Path, *, keep: Path) -> None:
+    """Delete the least recently used cache files until the folder holds at most CACHE_LIMIT_BYTES.
+
+    Every edit of a feature function makes a new entry (about 65 MB for the 49,000 training images), so
+    without this the folder would grow with each attempt.  ``keep`` (the file just written) always stays.
+    """
+    with contextlib.suppress(OSError):
+        entries = []
+        for p in folder.glob("features-*.npz"):
+            st = p.stat()
+            entries.append((st.st_mtime, st.st_size, p))
+        total = sum(size for _, size, _ in entries)
+        for _, size, p in sorted(entries, key=lambda e: e[0]):
+            if total <= CACHE_LIMIT_BYTES:
+                break
+            if p != keep:
+                with contextlib.suppress(OSError):
+                    p.unlink()
+                    total -= size
+
+
+def _picklable(feature_fns) -> str | None:
+    """None if the functions can be sent to worker processes, else the reason (then we compute here)."""
+    import cloudpickle  # what joblib uses to send functions to its workers
+
+    try:
+        cloudpickle.dumps(feature_fns)
+    except Exception as exc:  # any pickling failure means: no workers
+        return f"{type(exc).__name__}: {exc}"
+    return None
 
 
 def _resolve_jobs(n_jobs, num_chunks: int) -> int:
@@ -365,7 +400,7 @@ def extract_features(
     cache=None,
     data_dir=None,
     cache_dir=None,
-    progress=True,
+    progress=None,
 ):
     """Compute the features of all images, side by side: float32 array of shape (N, F).
 
@@ -398,8 +433,8 @@ def extract_features(
         Use the disk cache; None: yes, except in grading mode.
     data_dir, cache_dir : path or None, keyword-only
         ``cache_dir`` overrides the default ``<data_dir>/.cache/features``.
-    progress : bool, keyword-only
-        Show a tqdm progress bar.
+    progress : bool or None, keyword-only
+        Show a tqdm progress bar (a widget in JupyterLab, text elsewhere); None: yes, except in grading mode.
 
     Returns
     -------
@@ -438,6 +473,7 @@ def extract_features(
         raise ValueError(f"chunk_size must be an integer >= 1; got chunk_size={chunk_size!r}.")
     N = images.shape[0]
     use_cache = (not _grading()) if cache is None else bool(cache)
+    progress = (not _grading()) if progress is None else bool(progress)
 
     path = key = None
     if use_cache:
@@ -449,6 +485,8 @@ def extract_features(
             k = min(N, _SPOT_CHECK)
             fresh = _compute(images[:k], feature_fns)
             if fresh.shape == (k, feats.shape[1]) and np.allclose(fresh, feats[:k], rtol=1e-5, atol=1e-6):
+                with contextlib.suppress(OSError):
+                    os.utime(path)  # recently used: pruned last
                 if progress:
                     from tqdm.auto import tqdm
 
@@ -463,6 +501,16 @@ def extract_features(
 
     starts = range(0, N, int(chunk_size))
     jobs = _resolve_jobs(n_jobs, len(starts))
+    if jobs > 1:
+        why = _picklable(feature_fns)
+        if why is not None:
+            warnings.warn(
+                f"the feature functions cannot be sent to worker processes ({why}); computing them in this "
+                "process instead (slower). Define them at the top level of the notebook or a module.",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+            jobs = 1
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -544,14 +592,15 @@ def normalize_features(X_train, *others, bias=True):
         raise ValueError(
             f"X_train needs at least 2 rows to estimate a standard deviation; got {arrays[0].shape[0]}."
         )
-    train64 = arrays[0].astype(np.float64)
-    mean = train64.mean(axis=0)
-    std = train64.std(axis=0)
+    mean = arrays[0].mean(axis=0, dtype=np.float64)
+    std = arrays[0].std(axis=0, dtype=np.float64)
     std[std < 1e-12 * max(1.0, float(np.abs(mean).max()))] = 1.0
+    mean32, scale32 = mean.astype(np.float32), (1.0 / std).astype(np.float32)
     out = []
     for X in arrays:
         Z = np.empty((X.shape[0], X.shape[1] + int(bias)), dtype=np.float32)
-        Z[:, : X.shape[1]] = (X - mean) / std
+        np.subtract(X, mean32, out=Z[:, : X.shape[1]], casting="unsafe")
+        Z[:, : X.shape[1]] *= scale32
         if bias:
             Z[:, -1] = 1.0
         out.append(Z)

@@ -8,6 +8,8 @@ so strategies can be compared at equal loss evaluations:
 - :func:`random_local_search` -- perturb the best ``W`` so far, keep improvements (~21.4%);
 - :func:`gradient_descent` -- full-batch steps ``W -= learning_rate * dW``;
 - :func:`sgd` -- minibatch steps (examples sampled with replacement);
+- both take ``momentum=mu``: "GD with momentum", the step rule the notes name next
+  (``v = mu * v - learning_rate * dW; W += v``, ``v`` starting at 0; ``mu = 0`` is the plain rule);
 - :func:`step_size_sweep` -- one gradient, many step sizes: the loss after each step;
 - :func:`lr_reg_search` -- train a classifier for every (learning rate, reg) pair, pick by val accuracy.
 
@@ -111,6 +113,31 @@ def _positive(name, value) -> float:
     ):
         raise ValueError(f"{name} must be a finite number > 0; got {name}={value!r}.")
     return float(value)
+
+
+def _momentum(value) -> float:
+    if (
+        isinstance(value, (bool, np.bool_))
+        or not isinstance(value, numbers.Real)
+        or not 0.0 <= float(value) < 1.0
+    ):
+        raise ValueError(
+            f"momentum must be a number in [0, 1) (0: plain gradient steps, 0.9 is common); got {value!r}."
+        )
+    return float(value)
+
+
+class _Velocity:
+    """The momentum update ``v = mu * v - learning_rate * dW; W += v`` (``v`` starts at 0), in place."""
+
+    def __init__(self, W, momentum):
+        self.mu = momentum
+        self.v = np.zeros_like(W)
+
+    def step(self, W, dW, learning_rate):
+        self.v *= self.mu
+        self.v -= learning_rate * np.asarray(dW)
+        W += self.v
 
 
 def _kernel(loss_fn):
@@ -218,10 +245,13 @@ def random_local_search(loss_fn, W, X, y, *, num_evals=1000, step_size=1e-4, reg
     )
 
 
-def gradient_descent(loss_fn, W, X, y, *, learning_rate, num_evals=100, reg=0.0):
+def gradient_descent(loss_fn, W, X, y, *, learning_rate, num_evals=100, reg=0.0, momentum=0.0):
     """Strategy #3, full batch: ``num_evals`` steps ``W -= learning_rate * dW`` on all of ``X``.
 
-    ``W`` is not modified (a copy is updated).
+    ``W`` is not modified (a copy is updated).  With ``momentum=mu > 0`` each step is
+    ``v = mu * v - learning_rate * dW; W += v`` ("GD with momentum", ``v`` starting at 0): the
+    velocity keeps moving along directions where successive gradients agree and damps the ones
+    where they alternate, which speeds up narrow valleys.
 
     Returns
     -------
@@ -237,19 +267,29 @@ def gradient_descent(loss_fn, W, X, y, *, learning_rate, num_evals=100, reg=0.0)
     >>> res = gradient_descent(softmax_loss_vectorized, np.zeros((4, 3)), X, y, learning_rate=0.5, num_evals=30)
     >>> round(res.history[0], 4), res.loss < res.history[0]  # starts at log(3)
     (1.0986, True)
+    >>> fast = gradient_descent(softmax_loss_vectorized, np.zeros((4, 3)), X, y, learning_rate=0.5,
+    ...                         num_evals=30, momentum=0.5)
+    >>> fast.method, fast.loss < res.loss
+    ('gradient_descent_momentum', True)
     """
     num_evals = _budget(num_evals)
     learning_rate = _positive("learning_rate", learning_rate)
+    momentum = _momentum(momentum)
     W, X, y, reg = check_loss_inputs(W, X, y, reg)
     f = _kernel(loss_fn)
     W = W.copy()
+    velocity = _Velocity(W, momentum) if momentum else None
     history = []
     with np.errstate(over="ignore", invalid="ignore"):
         for _ in range(num_evals):
             loss, dW = f(W, X, y, reg)
             history.append(float(loss))
-            W -= learning_rate * np.asarray(dW)
-    return OptimResult(W, history[-1], history, num_evals, num_evals * X.shape[0], "gradient_descent")
+            if velocity is None:
+                W -= learning_rate * np.asarray(dW)
+            else:
+                velocity.step(W, dW, learning_rate)
+    method = "gradient_descent_momentum" if momentum else "gradient_descent"
+    return OptimResult(W, history[-1], history, num_evals, num_evals * X.shape[0], method)
 
 
 def _spare_core() -> bool:
@@ -262,10 +302,10 @@ def _spare_core() -> bool:
     return max(blas, default=0) < (os.cpu_count() or 1)
 
 
-def _run_sgd(kernel, W, X, y, reg, learning_rate, indices, *, fresh_grad, bar=None):
+def _run_sgd(kernel, W, X, y, reg, learning_rate, indices, *, fresh_grad, bar=None, momentum=0.0):
     """The SGD inner loop shared with :class:`cs231n_lite.classifiers.LinearClassifier`.
 
-    Updates ``W`` in place.  ``indices`` is an int array of shape (num_iters, batch_size).  With
+    Updates ``W`` in place (with ``momentum > 0`` through a velocity, see :func:`gradient_descent`).  ``indices`` is an int array of shape (num_iters, batch_size).  With
     ``fresh_grad`` the kernel's dW is a new array that may be scaled in place.  Returns
     ``(losses, diverged_at)``: float64 array of shape (num_iters,) (nan after a divergence) and the
     step at which the loss stopped being finite (or None).
@@ -287,6 +327,7 @@ def _run_sgd(kernel, W, X, y, reg, learning_rate, indices, *, fresh_grad, bar=No
     prefetch = num_iters > 1 and X_bufs[0].nbytes >= _PREFETCH_BYTES and _spare_core()
     losses = np.full(num_iters, np.nan)
     diverged_at = None
+    velocity = _Velocity(W, momentum) if momentum else None
     with (
         ThreadPoolExecutor(max_workers=1) if prefetch else contextlib.nullcontext() as pool,
         np.errstate(over="ignore", invalid="ignore"),
@@ -303,7 +344,9 @@ def _run_sgd(kernel, W, X, y, reg, learning_rate, indices, *, fresh_grad, bar=No
                 diverged_at = it
                 break
             losses[it] = loss
-            if fresh_grad:
+            if velocity is not None:
+                velocity.step(W, dW, learning_rate)
+            elif fresh_grad:
                 dW *= learning_rate
                 W -= dW
             else:
@@ -315,11 +358,12 @@ def _run_sgd(kernel, W, X, y, reg, learning_rate, indices, *, fresh_grad, bar=No
     return losses, diverged_at
 
 
-def sgd(loss_fn, W, X, y, *, learning_rate, num_evals=100, batch_size=200, reg=0.0, seed=0):
+def sgd(loss_fn, W, X, y, *, learning_rate, num_evals=100, batch_size=200, reg=0.0, seed=0, momentum=0.0):
     """Strategy #3, minibatch: ``num_evals`` SGD steps on ``batch_size`` examples drawn with replacement.
 
     ``W`` is not modified (a copy is updated).  Stops early (history padded with nan) if the loss
-    stops being finite.
+    stops being finite.  ``momentum=mu > 0``: SGD with momentum, ``v = mu * v - learning_rate * dW;
+    W += v`` (see :func:`gradient_descent`); the minibatches are the same as without it (same ``seed``).
 
     Returns
     -------
@@ -335,9 +379,12 @@ def sgd(loss_fn, W, X, y, *, learning_rate, num_evals=100, batch_size=200, reg=0
     >>> res = sgd(svm_loss_vectorized, np.zeros((4, 2)), X, y, learning_rate=0.1, num_evals=100, batch_size=32)
     >>> res.num_examples, accuracy(res.W, X, y) > 0.9
     (3200, True)
+    >>> sgd(svm_loss_vectorized, np.zeros((4, 2)), X, y, learning_rate=0.1, num_evals=10, momentum=0.9).method
+    'sgd_momentum'
     """
     num_evals = _budget(num_evals)
     learning_rate = _positive("learning_rate", learning_rate)
+    momentum = _momentum(momentum)
     if (
         isinstance(batch_size, (bool, np.bool_))
         or not isinstance(batch_size, numbers.Integral)
@@ -348,9 +395,12 @@ def sgd(loss_fn, W, X, y, *, learning_rate, num_evals=100, batch_size=200, reg=0
     W = W.copy()
     kernel = _kernel(loss_fn)
     indices = np.random.default_rng(seed).integers(0, X.shape[0], size=(num_evals, int(batch_size)))
-    losses, _ = _run_sgd(kernel, W, X, y, reg, learning_rate, indices, fresh_grad=kernel is not loss_fn)
+    losses, _ = _run_sgd(
+        kernel, W, X, y, reg, learning_rate, indices, fresh_grad=kernel is not loss_fn, momentum=momentum
+    )
     history = losses.tolist()
-    return OptimResult(W, history[-1], history, num_evals, num_evals * int(batch_size), "sgd")
+    method = "sgd_momentum" if momentum else "sgd"
+    return OptimResult(W, history[-1], history, num_evals, num_evals * int(batch_size), method)
 
 
 def step_size_sweep(loss_fn, W, X, y, step_sizes=DEFAULT_STEP_SIZES, *, reg=0.0):
@@ -490,7 +540,7 @@ def lr_reg_search(
     y_val = np.asarray(y_val)
     rows, models = [], []
     for lr, reg in itertools.product(learning_rates, regs):
-        model = cls(loss_fn=loss_fn)
+        model = cls() if loss_fn is None else cls(loss_fn=loss_fn)  # CS231n subclasses take no loss_fn
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="training diverged", category=RuntimeWarning)
             losses = model.train(

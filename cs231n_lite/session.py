@@ -16,7 +16,8 @@ Modes
     small subsets, few iterations, every notebook runs in a few seconds.
 ``synthetic``
     env ``CS231N_LITE_DATASET=synthetic`` and not grading: the generated CIFAR-10 look-alike
-    at medium sizes (what CI runs, and what the stored notebook outputs come from).
+    at practice sizes (what CI runs, and what the stored notebook outputs come from; the banner
+    says "practice sizes" to students).
 ``full``
     real CIFAR-10 at the lecture's sizes (49000 / 1000 / 1000 + dev 500).
 """
@@ -174,12 +175,13 @@ class Session:
             return None
 
     def banner(self) -> str:
-        """The line :func:`start` prints."""
+        """The line :func:`start` prints: which data, where it is (or how to get it), and how big this run is."""
+        n = self.sizes.get("num_training")
         what = {
-            "full": "full sizes",
-            "synthetic": "medium sizes (CI)",
-            "grading": f"grading mode (NBGRADER_EXECUTION={os.environ.get('NBGRADER_EXECUTION')}): "
-            "small subset, few iterations",
+            "full": f"full lecture sizes ({n} training images)",
+            "synthetic": f"practice sizes ({n} training images, fewer iterations) so every cell runs quickly",
+            "grading": f"checking run (nbgrader {os.environ.get('NBGRADER_EXECUTION')}): small subset "
+            f"({n} training images), few iterations",
         }[self.mode]
         return f"[cs231n-lite] {self.notebook}: data = {_describe_data()}; {what}"
 

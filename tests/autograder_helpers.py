@@ -1,7 +1,8 @@
 """Helpers for the autograder tests: a tiny two-notebook nbgrader assignment and its submissions.
 
-``tiny_a``: ``add`` (visible test 1 point, hidden test 2 points); ``tiny_b``: ``mul`` (hidden test 3 points).
-Max score 6. The hidden tests are plain asserts (no autograder.checks), so scores are exact and fast.
+``tiny_a``: ``hinge_loss`` (visible test 1 point, hidden test 2 points); ``tiny_b``: ``softmax`` (hidden test 3
+points). Max score 6. Every grade cell ends with the trusted grade line (the course's convention), so the points
+are decided by the trusted judge outside the sandbox; both checks are fast.
 """
 
 from __future__ import annotations
@@ -13,10 +14,15 @@ from pathlib import Path
 import nbformat
 
 ASSIGNMENT = "linear_classifiers"
-HIDDEN_A = 'assert add(10, 20) == 30, "add(10, 20) should be 30"'
-HIDDEN_B = 'assert mul(6, 7) == 42, "mul(6, 7) should be 42 (tiny_b hidden)"'
-HIDDEN_LINES = (HIDDEN_A, HIDDEN_B, "assert add(-1, 1) == 0")
-SOLUTION_LINES = ("return a + b  # the secret sum", "return a * b  # the secret product")
+HIDDEN_A = 'from autograder import checks; checks.check("hinge_loss", hinge_loss, cases="hidden")'
+HIDDEN_B = 'from autograder import checks; checks.check("softmax", softmax, cases="hidden")'
+VISIBLE_A = 'from autograder import checks; checks.check("hinge_loss", hinge_loss, cases="visible")'
+HIDDEN_LINES = (HIDDEN_A, HIDDEN_B, VISIBLE_A)
+SOLUTION_LINES = (
+    "return float(np.maximum(0.0, s - s[y] + 1.0).sum() - 1.0)  # the secret hinge",
+    "return np.exp(s - s.max(-1, keepdims=True)) / np.exp(s - s.max(-1, keepdims=True)).sum(-1, keepdims=True)",
+)
+FUNCTIONS = {"tiny_a": "hinge_loss", "tiny_b": "softmax"}
 
 
 def _md(**kw):
@@ -32,50 +38,73 @@ def _code(source: str, **kw):
     return cell
 
 
-def source_notebooks() -> dict[str, nbformat.NotebookNode]:
-    """Return {name: source notebook} of the tiny assignment (solutions + hidden tests)."""
+WRITTEN_ID = "why-mul"
+WRITTEN_POINTS = 2
+
+
+def source_notebooks(*, written: bool = False) -> dict[str, nbformat.NotebookNode]:
+    """Return {name: source notebook} of the tiny assignment (solutions + hidden tests).
+
+    ``written=True`` adds a manually graded markdown answer (grade id :data:`WRITTEN_ID`, 2 points, with maths)
+    to ``tiny_b``: max score 6 autograded + 2 written.
+    """
     a = nbformat.v4.new_notebook()
     a.cells = [
         nbformat.v4.new_markdown_cell("# tiny a"),
-        _code("import os\nimport sys"),
+        _code("import os\nimport sys\nimport numpy as np"),
         _code(
-            f"def add(a, b):\n    ### BEGIN SOLUTION\n    {SOLUTION_LINES[0]}\n    ### END SOLUTION",
+            "def hinge_loss(scores, y):\n    s = np.asarray(scores, dtype=float)\n    ### BEGIN SOLUTION\n"
+            f"    {SOLUTION_LINES[0]}\n    ### END SOLUTION",
             solution=True,
-            grade_id="add",
+            grade_id="hinge",
         ),
-        _code("assert add(1, 2) == 3", grade=True, locked=True, points=1, grade_id="add-visible"),
         _code(
-            f"# hidden tests for add\n### BEGIN HIDDEN TESTS\n{HIDDEN_A}\nassert add(-1, 1) == 0\n"
-            "### END HIDDEN TESTS",
+            "assert hinge_loss(np.array([3.2, 5.1, -1.7]), 0) == 2.9000000000000004\n"
+            f"### BEGIN HIDDEN TESTS\n{VISIBLE_A}\n### END HIDDEN TESTS",
+            grade=True,
+            locked=True,
+            points=1,
+            grade_id="hinge-visible",
+        ),
+        _code(
+            f"# hidden tests for hinge_loss\n### BEGIN HIDDEN TESTS\n{HIDDEN_A}\n### END HIDDEN TESTS",
             grade=True,
             locked=True,
             points=2,
-            grade_id="add-hidden",
+            grade_id="hinge-hidden",
         ),
     ]
     b = nbformat.v4.new_notebook()
     b.cells = [
+        _code("import numpy as np"),
         _code(
-            f"def mul(a, b):\n    ### BEGIN SOLUTION\n    {SOLUTION_LINES[1]}\n    ### END SOLUTION",
+            f"def softmax(s):\n    ### BEGIN SOLUTION\n    {SOLUTION_LINES[1]}\n    ### END SOLUTION",
             solution=True,
-            grade_id="mul",
+            grade_id="softmax",
         ),
         _code(
             f"### BEGIN HIDDEN TESTS\n{HIDDEN_B}\n### END HIDDEN TESTS",
             grade=True,
             locked=True,
             points=3,
-            grade_id="mul-hidden",
+            grade_id="softmax-hidden",
         ),
     ]
+    if written:
+        b.cells.append(nbformat.v4.new_markdown_cell("Why is $a \\times b = b \\times a$? Explain in one line."))
+        answer = nbformat.v4.new_markdown_cell(
+            "### BEGIN SOLUTION\nMultiplication of numbers commutes: $ab = ba$.\n### END SOLUTION"
+        )
+        answer.metadata = _md(solution=True, grade=True, points=WRITTEN_POINTS, grade_id=WRITTEN_ID)
+        b.cells.append(answer)
     for nb in (a, b):
         nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     return {"tiny_a": a, "tiny_b": b}
 
 
-def write_source(folder: Path) -> Path:
+def write_source(folder: Path, *, written: bool = False) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    for name, nb in source_notebooks().items():
+    for name, nb in source_notebooks(written=written).items():
         nbformat.write(nb, str(folder / f"{name}.ipynb"))
     return folder
 
@@ -93,6 +122,7 @@ def make_class(course: Path, out: Path, kinds: dict[str, dict[str, str]]) -> Pat
 
     ``kinds[student][notebook]`` is "solved" (solution cell from the source), "released" (stub), "missing",
     "invalid" (not JSON) or any other string: the new source of that notebook's solution cell.
+    ``kinds[student]["written"]``, when given, is the student's written answer (cell :data:`WRITTEN_ID`).
     """
     release = course / "release" / ASSIGNMENT
     src = source_notebooks()
@@ -108,11 +138,13 @@ def make_class(course: Path, out: Path, kinds: dict[str, dict[str, str]]) -> Pat
                 continue
             nb = nbformat.read(str(release / f"{name}.ipynb"), as_version=4)
             if what != "released":
-                gid = "add" if name == "tiny_a" else "mul"
+                gid = "hinge" if name == "tiny_a" else "softmax"
                 code = [c for c in src[name].cells if c.metadata.get("nbgrader", {}).get("grade_id") == gid][
                     0
                 ]
                 edit_cell(nb, gid, code.source if what == "solved" else what)
+            if name == "tiny_b" and "written" in plan:
+                edit_cell(nb, WRITTEN_ID, plan["written"])
             nbformat.write(nb, str(d / f"{name}.ipynb"))
     return out
 

@@ -42,7 +42,8 @@ from pathlib import Path
 
 import psutil
 
-CHROMIUM = Path("/usr/bin/chromium")
+#: Debian's Chromium (``apt-get install chromium``); another build through ``$CS231N_LITE_CHROMIUM``.
+CHROMIUM = Path(os.environ.get("CS231N_LITE_CHROMIUM", "/usr/bin/chromium"))
 VENV_BIN = Path(sys.executable).parent
 REPO = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO / "test-artifacts" / "browser"

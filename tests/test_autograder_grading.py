@@ -21,13 +21,14 @@ res = {}
 res["repo"] = os.path.exists(REPO + "/cs231n_lite")
 res["reference_on_host_path"] = os.path.exists(REPO + "/cs231n_lite/reference/linear_svm.py")
 res["staged_reference"] = os.path.exists("/tmp/grader-lib/cs231n_lite/reference")
-res["staged_checks"] = os.path.exists("/tmp/grader-lib/autograder/checks.py")
+res["staged_checks"] = os.path.exists("/tmp/grader-lib/autograder")
 try:
     import cs231n_lite.reference
     res["import_reference"] = True
 except Exception:
     res["import_reference"] = False
-res["checks_preloaded"] = "autograder.checks" in sys.modules
+res["checks_preloaded"] = any(m.startswith("autograder") for m in sys.modules)
+res["secret"] = os.path.exists(COURSE + "/.autograder/secret")
 res["course"] = os.path.exists(COURSE + "/gradebook.db") or os.path.exists(COURSE + "/source")
 s = socket.socket()
 s.settimeout(2)
@@ -39,20 +40,31 @@ except OSError:
 res["uid"] = os.getuid()
 res["env"] = {k: os.environ.get(k) for k in ("NBGRADER_EXECUTION", "CS231N_LITE_DATASET", "MPLBACKEND", "HOME")}
 print("PROBE" + json.dumps(res))
-def mul(a, b):
-    return a * b
+import numpy as np
+def softmax(s):
+    e = np.exp(s - s.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
 """
 
 BIG_OUTPUT = """\
 import sys
 for _ in range(100):
     sys.stdout.write("x" * 1_000_000)  # 100 MB of output
-def add(a, b):
-    return a + b
+import numpy as np
+def hinge_loss(scores, y):
+    m = np.maximum(0.0, np.asarray(scores, dtype=float) - scores[y] + 1.0)
+    m[y] = 0.0
+    return float(m.sum())
 """
+GOOD_HINGE = BIG_OUTPUT.split("import numpy as np\n", 1)[1]
 
 # the kernel dies INSIDE a grade cell (add is called by the visible test): that cell must not count as passed
-DIES_IN_TEST_CELL = "def add(a, b):\n    import os\n    os._exit(3)"
+DIES_IN_TEST_CELL = "def hinge_loss(scores, y):\n    import os\n    os._exit(3)"
+# hostile: the student's kernel makes every later cell look passed or silent; none of it decides a point now
+DISPLAYHOOK = (
+    "import sys\nsys.displayhook = lambda v: print(3)\nget_ipython().events.register('post_run_cell', "
+    "lambda r: None)\nsys.stdout = None\ndef hinge_loss(scores, y):\n    return 0.0"
+)
 
 SOLVED_BOTH = {"tiny_a": "solved", "tiny_b": "solved"}
 EXPECTED = {  # student: {notebook: (score, status)}
@@ -65,6 +77,7 @@ EXPECTED = {  # student: {notebook: (score, status)}
     "tim": {"tiny_a": (0.0, "timeout"), "tiny_b": (3.0, "ok")},
     "big": {"tiny_a": (3.0, "output_limit"), "tiny_b": (3.0, "ok")},
     "mem": {"tiny_a": (0.0, "memory"), "tiny_b": (3.0, "ok")},
+    "hak": {"tiny_a": (0.0, "kernel_died"), "tiny_b": (3.0, "ok")},  # the kernel no longer answers the grader
 }
 
 
@@ -84,11 +97,12 @@ def graded(tmp_path_factory, repo_root):
         "die": {"tiny_a": DIES_IN_TEST_CELL, "tiny_b": "solved"},
         "pro": {"tiny_b": probe},
         "tim": {
-            "tiny_a": "import time\ntime.sleep(120)\ndef add(a, b):\n    return a + b",
+            "tiny_a": "import time\ntime.sleep(120)\n" + GOOD_HINGE,
             "tiny_b": "solved",
         },
         "big": {"tiny_a": BIG_OUTPUT, "tiny_b": "solved"},
-        "mem": {"tiny_a": "x = bytearray(8 * 1024**3)\ndef add(a, b):\n    return a + b", "tiny_b": "solved"},
+        "mem": {"tiny_a": "x = bytearray(8 * 1024**3)\n" + GOOD_HINGE, "tiny_b": "solved"},
+        "hak": {"tiny_a": DISPLAYHOOK, "tiny_b": "solved"},
     }
     h.make_class(course, tmp / "class", kinds)
     api.collect(course_dir=course, source=tmp / "class")
@@ -140,7 +154,8 @@ def test_sandbox_as_seen_from_the_kernel(graded):
     assert probe["repo"] is False
     assert probe["reference_on_host_path"] is False
     assert probe["staged_reference"] is False and probe["staged_checks"] is False
-    assert probe["import_reference"] is False
+    assert probe["import_reference"] is False and probe["checks_preloaded"] is False
+    assert probe["secret"] is False
     assert probe["course"] is False
     assert probe["network"] is False
     assert probe["uid"] != 0
@@ -167,8 +182,11 @@ def test_hidden_tests_ran_in_the_graded_notebook(graded):
         str(graded["course"] / "autograded" / "bob" / h.ASSIGNMENT / "tiny_a.ipynb"), as_version=4
     )
     hidden = [c for c in nb.cells if "BEGIN HIDDEN TESTS" in c.source]
-    assert len(hidden) == 1 and h.HIDDEN_A in hidden[0].source
-    assert [o.ename for o in hidden[0].outputs if o.output_type == "error"] == ["NotImplementedError"]
+    assert len(hidden) == 2 and h.VISIBLE_A in hidden[0].source and h.HIDDEN_A in hidden[1].source
+    for cell in hidden:  # decided by the trusted judge, message written by it
+        errs = [o for o in cell.outputs if o.output_type == "error"]
+        assert [o.ename for o in errs] == ["GraderCheckFailed"]
+        assert "raised NotImplementedError" in errs[0].evalue and "TODO cell" in errs[0].evalue
 
 
 def test_the_cell_running_when_the_kernel_died_fails(graded):
@@ -176,8 +194,22 @@ def test_the_cell_running_when_the_kernel_died_fails(graded):
         str(graded["course"] / "autograded" / "die" / h.ASSIGNMENT / "tiny_a.ipynb"), as_version=4
     )
     by_id = {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in nb.cells}
-    assert [o.ename for o in by_id["add-visible"].outputs] == ["DeadKernelError"]
-    assert [o.ename for o in by_id["add-hidden"].outputs] == ["NotExecuted"]
+    visible = by_id["hinge-visible"].outputs
+    assert [o.output_type for o in visible] == ["stream", "error"]
+    assert "DeadKernelError" in visible[0].text  # what the kernel did, as plain text
+    assert visible[1].ename == "NotExecuted" and "kernel died" in visible[1].evalue
+    assert [o.ename for o in by_id["hinge-hidden"].outputs] == ["NotExecuted"]
+
+
+def test_hooks_and_a_silenced_stdout_earn_nothing(graded):
+    nb = nbformat.read(
+        str(graded["course"] / "autograded" / "hak" / h.ASSIGNMENT / "tiny_a.ipynb"), as_version=4
+    )
+    by_id = {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in nb.cells}
+    for gid in ("hinge-visible", "hinge-hidden"):
+        outs = by_id[gid].outputs
+        assert outs[-1].output_type == "error", outs
+        assert not any(o.output_type == "execute_result" for o in outs)
 
 
 def test_without_bwrap_grading_refuses_unless_allowed_then_warns(graded, monkeypatch):
@@ -190,3 +222,74 @@ def test_without_bwrap_grading_refuses_unless_allowed_then_warns(graded, monkeyp
         res = api.grade(course_dir=graded["course"], students=["ada"], allow_unsandboxed=True)
     assert res.sandboxed is False and "UNSANDBOXED" in res.table()
     assert _table(res) == {("ada", "tiny_a"): (3.0, "ok"), ("ada", "tiny_b"): (3.0, "ok")}
+
+
+def test_plain_nbgrader_autograde_and_formgrader_give_the_same_scores(graded):
+    """The course config plugs TrustedExecute into nbgrader's own Autograde: the CLI and Formgrader's API call."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from nbgrader.apps.api import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+
+    from autograder import course as _course
+
+    course = graded["course"]
+    want = h.gradebook_scores(graded["db_url"], ["ada", "bob", "hak", "die"])
+    nbgrader = str(Path(sys.executable).with_name("nbgrader"))
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}"}
+    for student in ("ada", "bob", "hak"):
+        proc = subprocess.run(
+            [nbgrader, "autograde", h.ASSIGNMENT, "--student", student, "--force"],
+            cwd=course,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        assert "TrustedExecute" in (course / "nbgrader_config.py").read_text()
+    cfg = _course.load_config(course)
+    api = NbGraderAPI(coursedir=CourseDirectory(config=cfg, root=str(course)), config=cfg)
+    res = api.autograde(h.ASSIGNMENT, "die")
+    assert res["success"], res
+    assert h.gradebook_scores(graded["db_url"], ["ada", "bob", "hak", "die"]) == want
+    assert (
+        want[("ada", "tiny_a")] == 3.0 and want[("hak", "tiny_a")] == 0.0 and want[("die", "tiny_b")] == 3.0
+    )
+
+
+def test_plain_nbgrader_autograde_refuses_without_bwrap(graded, tmp_path):
+    """No working bwrap: TrustedExecute stops with the fix named, nothing is graded silently."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    fake = tmp_path / "bwrap"
+    fake.write_text("#!/bin/sh\nexit 1\n")
+    fake.chmod(0o755)
+    env = {
+        **os.environ,
+        "AUTOGRADER_BWRAP": str(fake),
+        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+    }
+    proc = subprocess.run(
+        [
+            str(Path(sys.executable).with_name("nbgrader")),
+            "autograde",
+            h.ASSIGNMENT,
+            "--student",
+            "ada",
+            "--force",
+        ],
+        cwd=graded["course"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode != 0
+    assert "allow_unsandboxed" in proc.stdout + proc.stderr

@@ -39,7 +39,7 @@ def test_bundle_contents(released, repo_root):
     expected = sorted(p.name for p in (repo_root / "cs231n_lite").glob("*.py"))
     assert sorted(p.name for p in pkg.glob("*.py")) == expected
     req = (rel.bundle_dir / "requirements.txt").read_text()
-    assert "numpy" in req and "nbgrader" not in req and "pytest" not in req
+    assert "numpy" in req and "nbgrader==" in req and "pytest" not in req and "ruff" not in req
     released_nb = json.loads((rel.bundle_dir / "tiny_a.ipynb").read_text())
     text = "".join("".join(c["source"]) for c in released_nb["cells"])
     assert "raise NotImplementedError()" in text
@@ -146,9 +146,122 @@ def test_bundle_runs_without_the_reference_in_a_clean_environment(released):
         "    print(type(e).__name__, e)\n"
     )
     # -S: no site processing, so no .pth / editable finder of a development install leaks the repository in.
-    out = subprocess.run([sys.executable, "-S", "-c", code], capture_output=True, text=True, cwd=rel.bundle_dir)
+    out = subprocess.run(
+        [sys.executable, "-S", "-c", code], capture_output=True, text=True, cwd=rel.bundle_dir
+    )
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
     assert lines[0] == str(rel.bundle_dir / "cs231n_lite" / "__init__.py")
     assert lines[1] == "no reference"
     assert lines[2].startswith("MissingReferenceError") and "loss_fn=" in lines[2]
+
+
+def test_the_makefile_pth_line_puts_the_checkout_on_sys_path_but_the_bundle_still_wins(
+    released, repo_root, tmp_path
+):
+    """``make venv`` writes ``<site-packages>/cs231n_lite_checkout.pth`` holding the checkout's path (no editable
+    install). Site processing of that line (``site.addsitedir``) makes the repo importable from anywhere, while a
+    notebook run from the bundle's folder still imports the bundle's own ``cs231n_lite`` (no reference)."""
+    import re
+    import subprocess
+    import sys
+
+    rel, _ = released
+    make = (repo_root / "Makefile").read_text()
+    assert "editable_mode" not in make and "pip install -q --no-deps -e" not in make
+    assert re.search(r'"cs231n_lite_checkout\.pth"\)\.write_text\("\$\(CURDIR\)\\n"\)', make), (
+        "Makefile .pth line"
+    )
+    site_dir = tmp_path / "site"
+    site_dir.mkdir()
+    (site_dir / "cs231n_lite_checkout.pth").write_text(f"{repo_root}\n")
+    code = (
+        "import site, sys\n"
+        f"site.addsitedir({str(site_dir)!r})\n"
+        "import cs231n_lite, importlib.util\n"
+        "print(cs231n_lite.__file__)\n"
+        "print(importlib.util.find_spec('cs231n_lite.reference') is not None)\n"
+    )
+    for cwd, pkg, has_ref in (
+        (rel.bundle_dir, rel.bundle_dir / "cs231n_lite", "False"),
+        (tmp_path, repo_root / "cs231n_lite", "True"),
+    ):
+        out = subprocess.run(
+            [sys.executable, "-S", "-c", code],
+            capture_output=True,
+            text=True,
+            cwd=cwd,
+            env={"PATH": "/usr/bin"},
+        )
+        assert out.returncode == 0, out.stderr
+        assert out.stdout.splitlines() == [str(pkg / "__init__.py"), has_ref], (cwd, out.stdout)
+
+
+def _solve(released_nb, source_nb, out):
+    """The released notebook with every solution cell replaced by the instructor's (markers dropped)."""
+    import nbformat
+
+    rel = nbformat.read(released_nb, as_version=4)
+    src = nbformat.read(source_nb, as_version=4)
+    by_id = {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in src.cells}
+    for c in rel.cells:
+        meta = c.metadata.get("nbgrader", {})
+        if meta.get("solution"):
+            c.source = "\n".join(
+                ln for ln in by_id[meta["grade_id"]].source.splitlines() if "SOLUTION" not in ln
+            )
+    nbformat.write(rel, out)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1200)
+def test_student_bundle_validates_in_its_own_fresh_virtualenv(tmp_path):
+    """What the student README promises, in a virtualenv made from nothing but the bundle's requirements.txt:
+    nbgrader's Validate (lab extension enabled + ``nbgrader validate``) passes a solved notebook and names the
+    error of an unsolved one; the bundle's cs231n_lite is the one imported, without the reference."""
+    import subprocess
+    import sys
+
+    rel = api.release(course_dir=tmp_path / "course")
+    bundle = rel.bundle_dir
+    venv = tmp_path / "student-venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+    pip = subprocess.run(
+        [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "-r", str(bundle / "requirements.txt")],
+        capture_output=True,
+        text=True,
+        timeout=1000,
+    )
+    assert pip.returncode == 0, pip.stderr[-3000:]
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {
+        "PATH": f"{venv / 'bin'}:/usr/bin:/bin",
+        "HOME": str(home),
+        "CS231N_LITE_DATASET": "synthetic",
+        "CS231N_LITE_DATA_DIR": str(tmp_path / "data"),
+        "LANG": "C.UTF-8",
+    }
+
+    def run(*cmd):
+        return subprocess.run(cmd, capture_output=True, text=True, cwd=bundle, env=env, timeout=300)
+
+    ext = run("jupyter", "labextension", "list")
+    assert "@jupyter/nbgrader" in ext.stdout + ext.stderr and "enabled" in ext.stdout + ext.stderr
+    imp = run(
+        "python",
+        "-c",
+        "import cs231n_lite, importlib.util as u; print(cs231n_lite.__file__, "
+        "u.find_spec('cs231n_lite.reference'), u.find_spec('autograder'))",
+    )
+    assert imp.stdout.split() == [str(bundle / "cs231n_lite" / "__init__.py"), "None", "None"], imp.stderr
+    nb = "01_scores_and_losses.ipynb"
+    _solve(bundle / nb, rel.course_dir / "source" / rel.assignment / nb, bundle / nb)
+    ok = run("nbgrader", "validate", nb)
+    assert "Success! Your notebook passes all the tests." in ok.stdout, ok.stdout[-2000:] + ok.stderr[-2000:]
+    bad = run("nbgrader", "validate", "02_svm.ipynb")
+    assert "Success!" not in bad.stdout and "NotImplementedError" in bad.stdout, bad.stdout[-2000:]
+    readme = (bundle / "README.md").read_text()
+    assert (
+        "pip install -r requirements.txt" in readme and "nbgrader validate" in readme and "Validate" in readme
+    )

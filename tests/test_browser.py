@@ -6,9 +6,12 @@ pass; nbgrader's **Validate** button reports success (the notebook's other TODOs
 with the instructor's solutions, so the typed cell is the only one the test changes). Validate is
 also pressed once BEFORE typing and must fail, so the success is earned by the typed answer.
 
-TA: after ``python -m autograder grade`` on a sample class, the nbgrader **Formgrader** (opened
-from JupyterLab's Nbgrader menu, served with the course's ``nbgrader_config.py``) lists the
-assignment and every student's score, and the scores equal the gradebook's.
+TA: after ``python -m autograder roster`` and ``grade`` on a sample class, the nbgrader **Formgrader**
+(opened from JupyterLab's Nbgrader menu, served with the course's ``nbgrader_config.py``) lists the
+assignment and every student's score, and the scores equal the gradebook's. Then the TA grades one
+written answer by hand -- types the points and a comment into Formgrader's form -- and
+``python -m autograder export`` and ``feedback`` carry both; the feedback page, opened from disk in
+the same browser, renders its maths as MathML with no network.
 
 Screenshots land in ``test-artifacts/browser/`` (git-ignored). Every test stops what it started
 (server, kernels, Chromium, Playwright's driver) and asserts that nothing is left running.
@@ -18,6 +21,7 @@ Skipped only when ``/usr/bin/chromium`` is missing (``.ci/run`` installs it).
 from __future__ import annotations
 
 import contextlib
+import csv
 import os
 import re
 import shutil
@@ -294,6 +298,11 @@ def _student_session(page, server: LabServer, plan: dict, root: Path) -> None:
 
 #: Sample-class students graded for the TA test: the three honest kinds (quick to grade, distinct scores).
 SAMPLE_KINDS = ("full", "partial", "untouched")
+#: their names on the roster
+ROSTER = {"full": ("Ada", "Lovelace"), "partial": ("Charles", "Babbage"), "untouched": ("Marie", "Curie")}
+#: the written answer the TA grades by hand (02_svm, 1 point) and the comment typed for it
+WRITTEN_NB, WRITTEN_ID = "02_svm", "q-kink"
+COMMENT = "Right: the kink of max(0, x) at $x = 0$ is what the numerical gradient trips over."
 
 
 @pytest.fixture(scope="module")
@@ -304,6 +313,10 @@ def graded_course(released_course) -> Path:
     make_sample_class(
         source_dir=released_course / "source" / ASSIGNMENT, out_dir=released_course, kinds=list(SAMPLE_KINDS)
     )
+    roster = released_course.parent / "roster.csv"
+    rows = [f"{sid},{first},{last},{sid}@uni.example" for sid, (first, last) in ROSTER.items()]
+    roster.write_text("\n".join(["id,first_name,last_name,email", *rows]) + "\n")
+    _autograder("roster", "--course-dir", str(released_course), str(roster), cwd=REPO)
     _autograder("grade", "--course-dir", str(released_course), cwd=REPO)
     return released_course
 
@@ -375,3 +388,120 @@ def _ta_session(page, server: LabServer, expected: dict[str, tuple[float, float]
     assert ASSIGNMENT in frame.locator(".breadcrumb").inner_text()
     # The sample class's honest students, in the order their work deserves.
     assert shown["full"][0] > shown["partial"][0] > shown["untouched"][0] == 0, shown
+
+
+def _open_formgrader(page, server: LabServer):
+    """JupyterLab, then Nbgrader > Formgrader (sets the session cookie the direct Formgrader URLs use)."""
+    page.goto(server.lab_url())
+    page.locator(".jp-DirListing-item").first.wait_for()
+    menu(page, "Nbgrader", "nbgrader:open-formgrader")
+    page.frame_locator("#formgrader-iframe iframe").locator("td", has_text=ASSIGNMENT).first.wait_for()
+
+
+def _written_grade(course: Path, student: str):
+    from nbgrader.api import Gradebook
+    from traitlets.config.loader import PyFileConfigLoader
+
+    cfg = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
+    with Gradebook(cfg.CourseDirectory.db_url) as gb:
+        g = gb.find_grade(WRITTEN_ID, WRITTEN_NB, ASSIGNMENT, student)
+        c = gb.find_comment(WRITTEN_ID, WRITTEN_NB, ASSIGNMENT, student)
+        return (
+            g.manual_score,
+            g.needs_manual_grade,
+            c.manual_comment,
+            gb.find_submission_notebook(WRITTEN_NB, ASSIGNMENT, student).id,
+        )
+
+
+def test_ta_grades_a_written_answer_in_formgrader_and_export_and_feedback_carry_it(
+    graded_course, tmp_path, stack
+):
+    score, pending, _, sub_id = _written_grade(graded_course, "full")
+    assert score is None and pending, "the written answer should wait for a TA before the test grades it"
+    exchange = tmp_path / "exchange"
+    exchange.mkdir()
+    exchange.chmod(0o777)
+    _keep_log(stack, tmp_path / "jupyter", "ta-manual-jupyter-lab.log")
+    server = stack.enter_context(
+        LabServer(
+            tmp_path / "jupyter",
+            graded_course,
+            cwd=graded_course,
+            nbgrader_config=f"c = get_config()\nc.Exchange.root = {str(exchange)!r}\n",
+        )
+    )
+    page = stack.enter_context(open_browser(tmp_path / "chromium"))
+    with screenshot_on_failure(page, ARTIFACTS / "ta-manual-FAILED.png"):
+        _open_formgrader(page, server)
+        # Manage Students: the roster's names, not "None, None"
+        page.goto(f"{server.url}/formgrader/manage_students")
+        page.locator("td", has_text="Lovelace").first.wait_for()
+        table = page.locator("table").first.inner_text()
+        _shot(page, "ta-manual-1-students-with-names.png")
+        for first, last in ROSTER.values():
+            assert first in table and last in table, table
+        assert "None" not in table
+
+        # the submission's grading form: type the points and the comment, leave each field (Tab) to save it
+        page.goto(f"{server.url}/formgrader/submissions/{sub_id}/?index=0")
+        box = page.locator(f"input.score#{WRITTEN_ID}")
+        box.wait_for()
+        box.fill("1")
+        box.press("Tab")
+        comment = page.locator(f"textarea#{WRITTEN_ID}-comment")
+        comment.fill(COMMENT)
+        comment.press("Tab")
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            score, pending, text, _ = _written_grade(graded_course, "full")
+            if score == 1 and text == COMMENT and not pending:
+                break
+            time.sleep(0.3)
+        _shot(page, "ta-manual-2-written-answer-graded.png")
+        assert (score, pending, text) == (1.0, False, COMMENT), (
+            "Formgrader did not save the grade and comment"
+        )
+
+        # export and feedback carry the hand-given point and the comment
+        out = tmp_path / "export"
+        _autograder(
+            "export",
+            "--course-dir",
+            str(graded_course),
+            "--out-dir",
+            str(out),
+            "--format",
+            "canvas",
+            cwd=REPO,
+        )
+        q = {
+            (r["student"], r["grade_cell"]): r
+            for r in csv.DictReader((out / "question_scores.csv").open())
+            if r["notebook"] == WRITTEN_NB
+        }
+        assert (q["full", WRITTEN_ID]["status"], q["full", WRITTEN_ID]["score"]) == ("graded", "1")
+        assert q["partial", WRITTEN_ID]["status"] == "pending"
+        grades = {r["student"]: r for r in csv.DictReader((out / "grades.csv").open())}
+        assert float(grades["full"]["manual_score"]) == 1.0
+        assert float(grades["full"]["pending_points"]) == float(grades["full"]["manual_max"]) - 1
+        assert " · written 1/1 graded · " in grades["full"]["summary"], grades["full"]["summary"]
+        canvas = list(csv.reader((out / "canvas.csv").open()))
+        assert canvas[0][:5] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
+        assert ["Lovelace, Ada", "", "full", "full@uni.example", "", ""] in canvas  # still pending elsewhere
+        _autograder("feedback", "--course-dir", str(graded_course), "--student", "full", cwd=REPO)
+        html_path = graded_course / "feedback" / "full" / ASSIGNMENT / f"{WRITTEN_NB}.html"
+        page.goto(html_path.as_uri())
+        panel = page.locator(".nbgrader_cell", has=page.locator(f'a[name="{WRITTEN_ID}"]'))
+        panel.first.wait_for()
+        body = page.locator("body").inner_text()
+        _shot(page, "ta-manual-3-feedback.png")
+        assert "Score: 1.0 / 1.0" in panel.first.inner_text()
+        assert "the kink of max(0, x) at" in body and "$x = 0$" not in body
+        assert "awaiting a TA" not in panel.first.inner_text()
+        maths = page.locator("math")
+        assert maths.count() >= 2
+        box = maths.first.bounding_box()
+        assert box and box["width"] > 0 and box["height"] > 0, "MathML did not render"
+        other = graded_course / "feedback" / "full" / ASSIGNMENT / "01_scores_and_losses.html"
+        assert "awaiting a TA" in other.read_text()  # the answers nobody graded yet say so

@@ -1,20 +1,15 @@
-"""Tests for autograder.checks: the hidden checks pass correct code and fail broken code helpfully.
+"""Tests for autograder.checks: the trusted checks pass correct code and fail broken code helpfully.
 
-Every case also asserts that the check wrote nothing to stderr (nbgrader scores a cell with stderr
-output as zero).  The correct implementations below are written independently of the reference,
-the way a student would write them (loops in the naive ones, cs231n style).
+These run the checks IN-PROCESS (:func:`autograder.checks.check`, the instructor/nbval path); the values still go
+through the same wire encoding as in grading, so a returned float subclass or array subclass is seen exactly as
+the trusted judge sees it. The sandboxed path is tested in tests/test_judge.py. The correct implementations below
+are written independently of the reference, the way a student would write them (loops in the naive ones).
 """
 
 from __future__ import annotations
 
-import builtins
-import importlib
 import linecache
-import shutil
-import subprocess
-import sys
 import textwrap
-import warnings
 
 import numpy as np
 import pytest
@@ -190,53 +185,22 @@ def test_names_cover_the_contract_todo_table():
         "softmax_loss_vectorized",
         "numerical_gradient",
     )
-    assert checks.preload() is True
 
 
 @pytest.mark.parametrize("name", checks.NAMES)
 def test_check_passes_on_the_reference_itself(name, capfd):
-    assert checks.self_test(name) is None
+    from cs231n_lite import reference
+    from cs231n_lite.reference import extra
+
+    ref = getattr(reference, name, None) or getattr(extra, name)
+    for cases in checks.CASE_SETS:
+        assert checks.check(name, ref, cases=cases) is None
     assert capfd.readouterr().err == ""
 
 
 @pytest.mark.parametrize("name", checks.NAMES)
 def test_check_passes_on_independent_correct_code(name, capfd):
     expect_pass(capfd, name, GOOD[name])
-
-
-def test_passing_the_reference_is_rejected(capfd):
-    from cs231n_lite import reference
-
-    expect_fail(capfd, "svm_loss_naive", reference.svm_loss_naive, "is the reference implementation itself")
-
-
-@pytest.mark.parametrize("name", ["svm_loss_vectorized", "softmax_loss_naive"])
-def test_function_that_calls_the_reference_fails(name, capfd):
-    from cs231n_lite import reference
-
-    ref = getattr(reference, name)
-
-    def student(W, X, y, reg):
-        return ref(W, X, y, reg)
-
-    expect_fail(capfd, name, student, "refers to cs231n_lite.reference")
-
-
-def test_hidden_reference_call_is_caught_at_run_time(capfd):
-    def student(W, X, y, reg):
-        module = importlib.import_module(".".join(["cs231n_lite", "refer" + "ence"]))  # not a constant
-        fn = getattr(module, "svm_loss_" + "naive")
-        return getattr(fn, "__wrap" + "ped__", fn)(W, X, y, reg)  # even the unwrapped original is caught
-
-    expect_fail(capfd, "svm_loss_naive", student, "calls the reference implementation", "svm_loss_naive")
-
-
-def test_reference_import_via_extra_module_is_caught(capfd):
-    def student(loss_fn, W, X, y, **kwargs):
-        module = importlib.import_module(".".join(["cs231n_lite", "reference", "extra"]))
-        return module.train_sgd(loss_fn, W, X, y, **kwargs)
-
-    expect_fail(capfd, "train_sgd", student, "calls the reference implementation")
 
 
 def test_a_students_own_global_named_reference_is_fine(capfd):
@@ -448,11 +412,13 @@ def test_vectorized_with_loop_over_examples(capfd):
     def student(W, X, y, reg):  # correct values, but through a per-example loop
         return good_svm_loss_naive(W, X, y, reg)
 
-    expect_fail(capfd, "svm_loss_vectorized", student, "still loops over the examples", "N=10", "N=50")
+    expect_fail(
+        capfd, "svm_loss_vectorized", student, "must not loop over the examples", "a for loop", "for i in"
+    )
 
 
 def test_vectorized_that_is_the_naive_function(capfd):
-    expect_fail(capfd, "softmax_loss_vectorized", good_softmax_loss_naive, "still loops over the examples")
+    expect_fail(capfd, "softmax_loss_vectorized", good_softmax_loss_naive, "must not loop over the examples")
 
 
 def test_vectorized_with_comprehension_over_rows_in_a_notebook_cell(capfd):
@@ -479,7 +445,7 @@ def test_vectorized_with_comprehension_over_rows_in_a_notebook_cell(capfd):
             capfd,
             "softmax_loss_vectorized",
             namespace["student"],
-            "still loops",
+            "a list comprehension",
             "rows = [X[i] @ W for i in range(N)]",
         )
     finally:
@@ -492,18 +458,18 @@ def test_vectorized_using_np_vectorize(capfd):
         one = np.vectorize(lambda v: v)
         return one(loss).item(), dW
 
-    expect_fail(capfd, "svm_loss_vectorized", student, "uses vectorize")
+    expect_fail(capfd, "svm_loss_vectorized", student, "np.vectorize calls Python code once per element")
 
 
 def test_vectorized_that_is_slow(capfd):
     import time
 
     def student(W, X, y, reg):
-        if X.shape[0] >= 500:
-            time.sleep(0.1)
+        if X.shape[0] >= 2000:
+            time.sleep(0.2)
         return good_svm_loss_vectorized(W, X, y, reg)
 
-    expect_fail(capfd, "svm_loss_vectorized", student, "is too slow", "N=500")
+    expect_fail(capfd, "svm_loss_vectorized", student, "is too slow", "N=2000", "timed by the grader")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -541,70 +507,9 @@ def test_gradient_array_subclass_is_rejected(capfd):
         loss, dW = good_svm_loss_vectorized(W, X, y, reg)
         return float(loss), (dW * 0).view(LyingArray)
 
-    expect_fail(capfd, "svm_loss_vectorized", student, "as a numpy ndarray", "(a subclass)")
-
-
-def test_monkeypatched_allclose_left_in_place(capfd):
-    original = np.allclose
-
-    def student(W, X, y, reg):
-        np.allclose = lambda *a, **k: True
-        loss, dW = good_softmax_loss_vectorized(W, X, y, reg)
-        return loss, dW
-
-    try:
-        expect_fail(capfd, "softmax_loss_vectorized", student, "modified np.allclose")
-        assert np.allclose is original  # restored by the check
-    finally:
-        np.allclose = original
-
-
-def test_numpy_and_builtins_patched_before_the_check_do_not_fool_it(capfd, monkeypatch):
-    """Patching np.allclose/np.abs/np.testing/builtins in an earlier cell cannot make wrong code pass."""
-    real_assertion_error = AssertionError
-    monkeypatch.setattr(np, "allclose", lambda *a, **k: True)
-    monkeypatch.setattr(np, "abs", lambda x: np.zeros_like(x))
-    monkeypatch.setattr(np, "max", lambda *a, **k: 0.0)
-    monkeypatch.setattr(np.testing, "assert_allclose", lambda *a, **k: None)
-    monkeypatch.setattr(builtins, "float", lambda *a: 0.0)
-    monkeypatch.setattr(builtins, "isinstance", lambda *a: True)
-    monkeypatch.setattr(builtins, "AssertionError", type("FakeAssertionError", (Exception,), {}))
-    try:
-        checks.check("svm_loss_naive", lambda W, X, y, reg: (0.0, np.zeros_like(W)))
-    except BaseException as exc:  # noqa: B036 - whatever is raised is inspected below
-        raised = exc
-    else:
-        raised = None
-    monkeypatch.undo()
-    assert type(raised) is real_assertion_error
-    assert "wrong loss" in str(raised)
-    assert capfd.readouterr().err == ""
-
-
-def test_reading_the_expected_answer_from_the_callers_frame(capfd):
-    def student(W, X, y, reg):
-        frame = sys._getframe(2)
-        case = frame.f_locals["case"]
-        return case.loss, case.dW.astype(W.dtype)
-
     expect_fail(
-        capfd, "svm_loss_naive", student, "reaches into the autograder or the caller's frames", "f_locals"
+        capfd, "svm_loss_vectorized", student, "as a numpy ndarray", "LyingArray (a numpy array subclass)"
     )
-
-
-def test_frame_peeking_hidden_from_the_code_is_caught_at_run_time(capfd):
-    def student(W, X, y, reg):
-        getter = getattr(sys, "".join(["_get", "frame"]))
-        getattr(getter(0), "".join(["f_", "back"]))
-        return good_svm_loss_vectorized(W, X, y, reg)
-
-    expect_fail(capfd, "svm_loss_vectorized", student, "inspected the caller's frames", "sys._getframe")
-
-
-def test_reading_the_autograder_module_is_rejected(capfd):
-    namespace = {"np": np, "grader": checks}
-    exec("def student(scores):\n    return grader.NAMES and scores\n", namespace)
-    expect_fail(capfd, "softmax", namespace["student"], "reaches into the autograder", "grader")
 
 
 def test_function_that_raises(capfd):
@@ -621,176 +526,12 @@ def test_not_implemented_yet(capfd):
     expect_fail(capfd, "cross_entropy_loss", student, "raised NotImplementedError", "TODO cell")
 
 
-def test_student_output_to_stderr_and_warnings_are_swallowed(capfd):
-    import os
-
-    def student(scores):
-        print("debugging", file=sys.stderr)
-        print("low level", file=sys.__stderr__)
-        os.write(2, b"file descriptor 2\n")
-        warnings.warn("careful", RuntimeWarning, stacklevel=1)
-        np.log(np.zeros(1))  # divide-by-zero RuntimeWarning
-        return good_softmax(scores)
-
-    expect_pass(capfd, "softmax", student)
-
-
-def test_disabling_the_tracer_is_reported(capfd):
-    def student(W, X, y, reg):
-        sys.settrace(None)
-        return good_svm_loss_vectorized(W, X, y, reg)
-
-    expect_fail(capfd, "svm_loss_vectorized", student, "changed sys.settrace")
-
-
 def test_not_callable_and_unknown_name(capfd):
     expect_fail(capfd, "softmax", None, "expected a function")
+    with pytest.raises(ValueError, match="cases must be one of"):
+        checks.run_check("softmax", checks.LocalCaller(good_softmax), cases="all")
     with pytest.raises(ValueError, match="unknown check 'svm'"):
         checks.check("svm", good_softmax)
-
-
-def test_module_is_read_only():
-    with pytest.raises(AttributeError, match="read-only"):
-        checks.check = lambda name, func: None
-    assert checks.check.__name__ == "check"
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# grading-sandbox protocol: everything in memory after import
-# ---------------------------------------------------------------------------------------------------------------
-
-SANDBOX_SCRIPT = textwrap.dedent(
-    """
-    import builtins, io, os, shutil, sys
-    import autograder.checks as checks  # the grader's preload, before any student code
-    checks.preload()
-    root, tests_dir = sys.argv[1], sys.argv[2]
-    sys.path.insert(0, tests_dir)
-    import test_checks  # the "student" cells: correct implementations defined before the files vanish
-
-    shutil.rmtree(os.path.join(root, "cs231n_lite"))  # the course files are gone ...
-    shutil.rmtree(os.path.join(root, "autograder"))
-
-    def no_files(*args, **kwargs):
-        raise PermissionError("file access is blocked in the sandbox")
-
-    builtins.open = io.open = no_files  # ... nothing can be read ...
-
-    class NoImports:
-        def find_spec(self, name, path=None, target=None):
-            if name.startswith(("cs231n_lite", "autograder")):
-                raise ImportError("imports of the course package are blocked: " + name)
-            return None
-
-    sys.meta_path.insert(0, NoImports())  # ... and nothing of the course can be imported again
-    for mod in [m for m in sys.modules if m.startswith("cs231n_lite") and "reference" not in m]:
-        del sys.modules[mod]
-
-    def wrong_svm(W, X, y, reg):
-        loss, dW = test_checks.good_svm_loss_naive(W, X, y, reg)
-        return loss + 1, dW
-
-    for name in checks.NAMES:
-        checks.check(name, test_checks.GOOD[name])
-    try:
-        checks.check("svm_loss_naive", wrong_svm)
-    except AssertionError as exc:
-        assert "wrong loss" in str(exc), exc
-    else:
-        raise SystemExit("wrong code passed")
-    print("SANDBOX-OK")
-    """
-)
-
-
-def test_checks_work_after_the_files_are_deleted(tmp_path):
-    root = tmp_path / "pkg"
-    root.mkdir()
-    shutil.copytree(
-        f"{REPO_ROOT}/cs231n_lite", root / "cs231n_lite", ignore=shutil.ignore_patterns("__pycache__")
-    )
-    shutil.copytree(
-        f"{REPO_ROOT}/autograder", root / "autograder", ignore=shutil.ignore_patterns("__pycache__")
-    )
-    script = tmp_path / "sandbox.py"
-    script.write_text(SANDBOX_SCRIPT, encoding="utf-8")
-    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(root), "PYTHONDONTWRITEBYTECODE": "1"}
-    proc = subprocess.run(
-        [sys.executable, str(script), str(root), f"{REPO_ROOT}/tests"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert proc.stdout.strip() == "SANDBOX-OK"
-    assert proc.stderr == ""
-
-
-def test_import_is_light():
-    code = (
-        "import sys, time; t = time.perf_counter(); import autograder.checks; "
-        "print(round(time.perf_counter() - t, 3), 'matplotlib' in sys.modules, 'nbgrader' in sys.modules)"
-    )
-    proc = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO_ROOT, timeout=60
-    )
-    seconds, mpl, nbg = proc.stdout.split()
-    assert (mpl, nbg) == ("False", "False")
-    assert proc.stderr == ""
-
-
-NOTEBOOK_CELLS = [
-    "import autograder.checks; autograder.checks.preload()",  # the grader's preload
-    "import numpy as np\n"
-    "def svm_loss_vectorized(W, X, y, reg):\n"
-    "    N = X.shape[0]\n"
-    "    s = X @ W\n"
-    "    m = np.maximum(0, s - s[np.arange(N), y][:, None] + 1)\n"
-    "    m[np.arange(N), y] = 0\n"
-    "    b = (m > 0).astype(W.dtype)\n"
-    "    b[np.arange(N), y] = -b.sum(axis=1)\n"
-    "    return m.sum() / N + reg * np.sum(W * W), X.T @ b / N + 2 * reg * W",
-    'from autograder import checks; checks.check("svm_loss_vectorized", svm_loss_vectorized)',
-    "def softmax(scores):\n"
-    "    import sys, warnings\n"
-    "    print('debug', file=sys.stderr); warnings.warn('noisy')\n"
-    "    return np.stack([np.exp(r - r.max()) / np.exp(r - r.max()).sum() for r in scores.reshape(-1, scores.shape[-1])]).reshape(scores.shape)",
-    'from autograder import checks; checks.check("softmax", softmax)',
-    "def softmax_loss_vectorized(W, X, y, reg):\n"
-    "    rows = [X[i] @ W for i in range(X.shape[0])]\n"
-    "    return 0.0, np.zeros_like(W)",
-    'from autograder import checks; checks.check("softmax_loss_vectorized", softmax_loss_vectorized)',
-    # a student cell that swaps the checks module out everywhere it can, then defines a wrong function
-    "import sys, types, builtins, autograder\n"
-    "fake = types.ModuleType('autograder.checks'); fake.check = lambda *a, **k: None\n"
-    "autograder.checks = fake; sys.modules['autograder.checks'] = fake\n"
-    "real_import = builtins.__import__\n"
-    "builtins.__import__ = lambda name, *a, **k: fake if name == 'autograder' else real_import(name, *a, **k)\n"
-    "def numerical_gradient(f, x, *, h=1e-5, method='centered'):\n"
-    "    return np.zeros_like(x)",
-    'from autograder import checks; checks.check("numerical_gradient", numerical_gradient)',
-]
-
-
-@pytest.mark.slow
-def test_hidden_cells_in_a_real_kernel():
-    """The exact hidden-cell form in an IPython kernel: passes stay silent, failures are errors, no stderr."""
-    nbformat = pytest.importorskip("nbformat")
-    nbclient = pytest.importorskip("nbclient")
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in NOTEBOOK_CELLS])
-    nbclient.NotebookClient(
-        nb, timeout=120, kernel_name="python3", allow_errors=True, cwd=REPO_ROOT
-    ).execute()
-    outputs = [cell.outputs for cell in nb.cells]
-    assert all(o.get("name") != "stderr" for cell_outputs in outputs for o in cell_outputs)
-    assert outputs[2] == [] and outputs[4] == []  # passing checks print nothing
-    (error,) = outputs[6]
-    assert error.output_type == "error" and error.ename == "AssertionError"
-    assert "wrong loss" in error.evalue
-    (error,) = outputs[8]  # the swapped-out module is put back before the hidden cell runs
-    assert error.output_type == "error" and error.ename == "AssertionError"
-    assert "numerical_gradient returned the wrong gradient" in error.evalue
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -841,14 +582,82 @@ def test_reference_train_sgd_follows_the_sampling_rule_and_keeps_W():
     np.testing.assert_array_equal(W, np.zeros((2, 3)))
 
 
-def test_trap_wrappers_are_transparent():
+# ---------------------------------------------------------------------------------------------------------------
+# secret-seeded hidden inputs, visible cases
+# ---------------------------------------------------------------------------------------------------------------
+
+
+class Recorder:
+    """A caller that records the inputs it is asked to send (what a sandbox would receive)."""
+
+    def __init__(self, func):
+        self.inner, self.inputs = checks.LocalCaller(func), []
+
+    def call(self, name, args, kwargs=None, *, timeout=10.0):
+        self.inputs.append([np.asarray(a).copy() for a in args if isinstance(a, np.ndarray)])
+        return self.inner.call(name, args, kwargs, timeout=timeout)
+
+
+def _inputs(seed, cases="hidden", name="svm_loss_naive"):
+    rec = Recorder(good_svm_loss_naive)
+    assert checks.run_check(name, rec, cases=cases, seed=seed).passed
+    return rec.inputs
+
+
+def test_hidden_inputs_follow_the_course_secret():
+    a, a2, b = _inputs("secret-a"), _inputs("secret-a"), _inputs("secret-b")
+    assert len(a) == len(b) == 5
+    assert all(
+        np.array_equal(x, y) for ca, cb in zip(a, a2, strict=True) for x, y in zip(ca, cb, strict=True)
+    )
+    differ = [not np.array_equal(ca[1], cb[1]) for ca, cb in zip(a, b, strict=True)]
+    assert all(differ), differ  # every random X changes with the secret
+    # visible cases are public: the same whatever the secret, and not the hidden ones
+    va, vb = _inputs("secret-a", "visible"), _inputs("secret-b", "visible")
+    assert all(
+        np.array_equal(x, y) for ca, cb in zip(va, vb, strict=True) for x, y in zip(ca, cb, strict=True)
+    )
+    assert not any(ca[1].shape == cb[1].shape and np.array_equal(ca[1], cb[1]) for ca in va for cb in a)
+
+
+def test_visible_cases_pass_code_that_fails_only_hidden_cases(capfd):
+    def student(scores):  # overflows only on the hidden +-1e4 cases
+        e = np.exp(scores)
+        return e / np.sum(e, axis=-1, keepdims=True)
+
+    assert checks.check("softmax", student, cases="visible") is None
+    expect_fail(capfd, "softmax", student, "NaN or inf")
+
+
+def test_verdict_statuses_for_calls_that_return_nothing():
+    class Dead:
+        def __init__(self, status):
+            self.status = status
+
+        def call(self, name, args, kwargs=None, *, timeout=10.0):
+            return checks.Call(self.status, error={"type": "X", "message": "gone"})
+
+    for status, want in [("timeout", "timeout"), ("kernel_died", "kernel_died"), ("protocol", "error")]:
+        v = checks.run_check("hinge_loss", Dead(status), cases="hidden", seed="s")
+        assert (v.passed, v.status) == (False, want), v
+        assert "hinge_loss" in v.message
+    v = checks.run_check("hinge_loss", Dead("missing"), cases="visible")
+    assert not v.passed and "is not defined when this cell runs" in v.message
+
+
+def test_feedback_never_contains_hidden_arrays_or_reference_source():
     import inspect
 
-    from cs231n_lite import reference
     from cs231n_lite.reference import linear_svm
 
-    assert reference.svm_loss_vectorized is linear_svm.svm_loss_vectorized
-    assert list(inspect.signature(reference.svm_loss_naive).parameters) == ["W", "X", "y", "reg"]
-    assert "for i in range(N)" in inspect.getsource(reference.svm_loss_naive)
-    W, X, y = np.eye(3), np.array([[3.2, 5.1, -1.7]]), np.array([0])
-    assert round(float(reference.svm_loss_naive(W, X, y, 0.0)[0]), 2) == 2.9
+    def student(W, X, y, reg):
+        loss, dW = good_svm_loss_naive(W, X, y, reg)
+        return loss, dW + 1.0
+
+    rec = Recorder(student)
+    v = checks.run_check("svm_loss_naive", rec, cases="hidden", seed="s")
+    assert not v.passed and "largest difference at index" in v.message
+    X = rec.inputs[0][1]
+    assert f"{X[0, 0]:.6g}" not in v.message and f"{X[0, 0]:.10g}" not in v.message
+    ref_lines = [ln.strip() for ln in inspect.getsource(linear_svm).splitlines() if len(ln.strip()) > 30]
+    assert not any(ln in v.message for ln in ref_lines)

@@ -50,8 +50,8 @@ def test_initial_loss_and_init_scale():
 def test_w_init_is_seeded_small_randn():
     X, y = blobs()
     a, b, c = LinearSVM(), LinearSVM(), LinearSVM()
-    a.train(X, y, learning_rate=1e-3, num_iters=0)
-    b.train(X, y, learning_rate=1e-3, num_iters=0)
+    a.train(X, y, learning_rate=1e-3, num_iters=0, seed=0)
+    b.train(X, y, learning_rate=1e-3, num_iters=0, seed=0)
     c.train(X, y, learning_rate=1e-3, num_iters=0, seed=1)
     np.testing.assert_array_equal(a.W, b.W)
     assert not np.array_equal(a.W, c.W)
@@ -116,7 +116,7 @@ def test_inputs_not_mutated_by_train_and_predict():
 
 
 def test_base_class_without_loss_says_what_to_use():
-    with pytest.raises(TypeError, match=r"Use LinearSVM\(\) or Softmax\(\), or pass your own"):
+    with pytest.raises(TypeError, match=r"Use LinearSVM\(\) or Softmax\(\), pass your own .* or subclass it"):
         LinearClassifier().train(*blobs(), learning_rate=1e-3)
     with pytest.raises(TypeError, match="loss_fn must be a function"):
         LinearSVM(loss_fn="svm")
@@ -168,16 +168,23 @@ def test_bad_hyperparameters(kwargs, exc, text):
 
 def test_bad_data_gets_the_validator_message():
     X, y = blobs()
-    with pytest.raises(TypeError, match=r"labels y must be an integer array"):
-        LinearSVM().train(X, y.astype(float), learning_rate=1e-3)
-    with pytest.raises(TypeError, match=r"X must be a float32 or float64 array"):
-        LinearSVM().train(X.astype(np.uint8), y, learning_rate=1e-3)
+    with pytest.raises(ValueError, match=r"labels y must be whole numbers"):
+        LinearSVM().train(X, y + 0.5, learning_rate=1e-3)
+    with pytest.raises(TypeError, match=r"X must be a real numeric array"):
+        LinearSVM().train(X.astype(np.complex64), y, learning_rate=1e-3)
     model = LinearSVM()
     model.train(X, y, learning_rate=1e-3, num_iters=1)
-    with pytest.raises(TypeError, match=r"Cast X with X = X.astype\(W.dtype\)"):
-        model.train(X.astype(np.float64), y, learning_rate=1e-3, num_iters=1)
     with pytest.raises(ValueError, match=r"expected X of shape \(N, 5\)"):
         model.predict(X[:, :4])
+    with pytest.raises(ValueError, match=r"labels y must be integers in \[0, 3\)"):
+        model.train(X, y + 1, learning_rate=1e-3, num_iters=1)
+
+
+def test_nan_in_the_data_is_named_instead_of_divergence():
+    X, y = blobs(dtype=np.float64)
+    X[7, 2] = np.nan
+    with pytest.raises(ValueError, match=r"X must hold finite numbers .* the first at X\[7, 2\] = nan"):
+        LinearSVM().train(X, y, learning_rate=1e-3, num_iters=5)
 
 
 def test_predict_before_train():
@@ -195,28 +202,43 @@ def test_divergence_stops_training_with_one_warning():
     assert 0 < first_nan < 200 and np.isfinite(losses[:first_nan]).all()
 
 
-def test_verbose_shows_progress_bar(capsys):
-    X, y = blobs()
-    LinearSVM().train(X, y, learning_rate=1e-3, num_iters=5, verbose=True)
-    err = capsys.readouterr().err
-    assert "LinearSVM SGD" in err and "5/5" in err and "loss=" in err
+def test_verbose_prints_cs231n_lines_every_100_iterations(capsys):
+    X, y = blobs(dtype=np.float64)
+    losses = LinearSVM().train(X, y, 1e-3, 1e-5, 250, 50, True)  # every argument positional, CS231n order
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == [f"iteration {i} / 250: loss {losses[i]:f}" for i in (0, 100, 200)]
     LinearSVM().train(X, y, learning_rate=1e-3, num_iters=5)
-    assert capsys.readouterr().err == ""
+    assert capsys.readouterr().out == ""
 
 
 @pytest.mark.parametrize("cls", [LinearSVM, Softmax])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_save_load_round_trip(tmp_path, cls, dtype):
+@pytest.mark.parametrize("name", ["model", "softmax.npy", "svm.npz"])
+def test_save_load_round_trip(tmp_path, cls, dtype, name):
     X, y = blobs(dtype=dtype)
     model = cls()
     model.train(X, y, learning_rate=0.05, reg=1e-3, num_iters=20)
-    path = model.save(tmp_path / "model")
-    assert path == tmp_path / "model.npz" and path.is_file()
+    path = model.save(tmp_path / name)
+    assert path == tmp_path / name and path.is_file()  # exactly the name given
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]  # no temp file left
     loaded = LinearClassifier.load(path)
     assert type(loaded) is cls and loaded.W.dtype == dtype
     np.testing.assert_array_equal(loaded.W, model.W)
     np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
     assert type(cls.load(path)) is cls
+    # CS231n's form: load into an existing instance
+    fresh = cls()
+    assert fresh.load(path) is fresh
+    np.testing.assert_array_equal(fresh.W, model.W)
+    np.testing.assert_array_equal(np.load(path)["W"], model.W)  # plain numpy can read it too
+
+
+def test_load_missing_or_foreign_files(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"no saved model at .*nothing.npy.*model.save"):
+        Softmax().load(tmp_path / "nothing.npy")
+    np.save(tmp_path / "w.npy", np.zeros((3, 2)))
+    with pytest.raises(ValueError, match="not a model saved by LinearClassifier.save"):
+        Softmax.load(tmp_path / "w.npy")
 
 
 def test_load_refuses_the_other_class_and_keeps_loss_fn(tmp_path):

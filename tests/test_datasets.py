@@ -696,7 +696,7 @@ def test_module_runs_as_script(tmp_path):
 
 
 def _real_data_dir() -> Path | None:
-    for candidate in (os.environ.get("CS231N_LITE_DATA_DIR"), REPO / "data", "/work/main/data"):
+    for candidate in (os.environ.get("CS231N_LITE_DATA_DIR"), REPO / "data"):
         if not candidate:
             continue
         folder = Path(candidate) / ds.FOLDER_NAME
@@ -715,7 +715,7 @@ REAL = _real_data_dir()
 @pytest.mark.realdata
 @pytest.mark.skipif(
     REAL is None,
-    reason="full CIFAR-10 not found (build it: python /work/shared/datasets/build_cifar10.py data)",
+    reason="full CIFAR-10 not found in $CS231N_LITE_DATA_DIR or data/ (`make data-shared` or `make data`)",
 )
 def test_real_cifar10_full_load_and_split():
     raw = ds.load_cifar10(REAL)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import colorsys
 import functools
+import os
+import threading
 import warnings
 
 import numpy as np
@@ -25,8 +27,8 @@ def slow_hue_histogram(images, nbin=10, xmin=0, xmax=255, normalized=True):
     for n, im in enumerate(images):
         counted = 0
         for pixel in np.asarray(im, dtype=np.float64).reshape(-1, 3):
-            h, _, _ = colorsys.rgb_to_hsv(*(pixel / 255.0))
-            x = h * 255.0
+            h, _, _ = colorsys.rgb_to_hsv(*(pixel / xmax))
+            x = h * xmax
             if not xmin <= x <= xmax:
                 continue
             k = nbin - 1
@@ -52,13 +54,6 @@ def _random_images(seed, n=6, size=8):
     return ims
 
 
-def _away_from_edges(images, nbin, xmin, xmax):
-    """True when no pixel's hue * 255 lies within 1e-6 of a bin edge (float rounding could move it)."""
-    h = np.array([colorsys.rgb_to_hsv(*(p / 255.0))[0] for p in images.reshape(-1, 3).astype(float)]) * 255
-    t = (h - xmin) / (xmax - xmin) * nbin
-    return bool(np.all(np.abs(t - np.round(t)) > 1e-6))
-
-
 # ---------------------------------------------------------------------------------------------------- hue
 def test_hue_histogram_hand_computed():
     # hue * 255: red 0, orange 21.33, green 85, blue 170, purple 191.33, grey 0; 10 bins of width 25.5
@@ -68,14 +63,16 @@ def test_hue_histogram_hand_computed():
     np.testing.assert_allclose(color_histogram_hsv(im), counts / 6)
     # 3 bins of width 85: green sits on the edge 85 and starts bin 1; blue (170) starts bin 2
     np.testing.assert_array_equal(color_histogram_hsv(im, nbin=3, normalized=False), [[3, 1, 2]])
-    # range [20, 180]: red and grey (hue 0) and purple (191) are not counted; orange, green, blue are
-    np.testing.assert_array_equal(color_histogram_hsv(im, nbin=4, xmin=20, xmax=180, normalized=False), [[1, 1, 0, 1]])
-    np.testing.assert_allclose(color_histogram_hsv(im, nbin=4, xmin=20, xmax=180), [[1 / 3, 1 / 3, 0, 1 / 3]])
+    # xmin 20: bins of width 58.75 from 20; red and grey (hue 0) are not counted
+    np.testing.assert_array_equal(color_histogram_hsv(im, nbin=4, xmin=20, normalized=False), [[1, 1, 2, 0]])
+    np.testing.assert_allclose(color_histogram_hsv(im, nbin=4, xmin=20), [[0.25, 0.25, 0.5, 0]])
+    # xmax is the pixel scale: the same image in [0, 1] with xmax=1 gives the same histogram
+    np.testing.assert_allclose(color_histogram_hsv(im / 255.0, xmax=1.0), counts / 6)
 
 
 @pytest.mark.parametrize(
     "options",
-    [{}, {"nbin": 7}, {"nbin": 4, "xmin": 30, "xmax": 200}, {"nbin": 12, "normalized": False}, {"nbin": 1}],
+    [{}, {"nbin": 7}, {"nbin": 4, "xmin": 30}, {"nbin": 12, "normalized": False}, {"nbin": 1}, {"xmax": 300}],
 )
 def test_hue_histogram_matches_slow_loop(options):
     images = _random_images(seed=len(options))
@@ -129,6 +126,7 @@ def test_hue_histogram_rows_with_nothing_counted_stay_zero():
         ({"nbin": 2.5}, ValueError, "nbin=2.5"),
         ({"xmin": 100, "xmax": 100}, ValueError, "xmin must be smaller than xmax"),
         ({"xmax": float("inf")}, ValueError, "xmax must be a finite number"),
+        ({"images": np.full((1, 2, 2, 3), 200, dtype=np.uint8), "xmax": 1.0}, ValueError, "pixel values up to 200"),
     ],
 )
 def test_hue_histogram_bad_input(kwargs, exc, words):
@@ -363,3 +361,33 @@ def test_load_images_matches_get_cifar10_data(synthetic_data_dir):
         features.load_cifar10_images(10**6, 0, 0, data_dir=synthetic_data_dir)
     with pytest.raises(ValueError, match="num_training must be an integer >= 1"):
         features.load_cifar10_images(0, data_dir=synthetic_data_dir)
+
+
+def test_cache_folder_is_pruned_least_recently_used_first(tmp_path, monkeypatch):
+    images = _random_images(seed=13, n=40, size=8)
+    fns = [functools.partial(color_histogram_hsv, nbin=n) for n in (3, 4, 5)]
+    paths = []
+    for k, fn in enumerate(fns[:2]):
+        extract_features(images, [fn], cache=True, cache_dir=tmp_path, progress=False)
+        (new,) = set(tmp_path.glob("features-*.npz")) - set(paths)
+        os.utime(new, (1000 + k, 1000 + k))  # the first is the oldest
+        paths.append(new)
+    extract_features(images, [fns[0]], cache=True, cache_dir=tmp_path, progress=False)  # a hit: now the newest
+    size = paths[0].stat().st_size
+    monkeypatch.setattr(features, "CACHE_LIMIT_BYTES", 2 * size + size // 2)  # room for two files
+    extract_features(images, [fns[2]], cache=True, cache_dir=tmp_path, progress=False)
+    left = set(tmp_path.glob("features-*.npz"))
+    assert len(left) == 2 and paths[0] in left and paths[1] not in left
+
+
+def test_unpicklable_functions_fall_back_to_this_process():
+    images = _random_images(seed=14, n=20, size=8)
+    lock = threading.Lock()
+
+    def uses_a_lock(batch):  # a lock cannot be pickled: no worker processes
+        with lock:
+            return batch.reshape(len(batch), -1)[:, :2].astype(float)
+
+    with pytest.warns(RuntimeWarning, match="cannot be sent to worker processes"):
+        F = extract_features(images, [uses_a_lock], chunk_size=5, n_jobs=2, cache=False, progress=False)
+    np.testing.assert_array_equal(F, images.reshape(20, -1)[:, :2])

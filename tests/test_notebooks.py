@@ -47,9 +47,16 @@ LECTURE_NUMBERS = {
         "[20.0, 9.0, 9.0]",
     ],
     "02_svm": ["numerical 0.55, analytic 1"],
+    # Georgia Tech CS 4644's worked numerical gradient
+    "04_optimization": [
+        "dW[0] = (1.25322 - 1.25347) / 0.0001 = -2.5\n",
+        "dW[1] = (1.25353 - 1.25347) / 0.0001 = 0.6\n",
+        "dW[2] = (1.25347 - 1.25347) / 0.0001 = 0\n",
+        "gradient dW = [-2.5, 0.6, 0, ...]",
+    ],
 }
 HIDDEN_CALL = re.compile(
-    r'^from autograder import checks; checks\.check\("(\w+)", (\w+)(?:, cases="(?:visible|hidden)")?\)$'
+    r'^from autograder import checks; checks\.check\("(\w+)", (\w+), cases="(visible|hidden)"\)$'
 )
 CHECK = "# NBVAL_CHECK_OUTPUT"
 ASSIGNMENT = "linear_classifiers"
@@ -117,8 +124,9 @@ def test_hidden_tests_are_the_one_line_contract_call(name):
         assert len(lines) == 1, f"hidden test body must be one line, got {lines}"
         m = HIDDEN_CALL.match(lines[0])
         assert m and m.group(1) == m.group(2), lines[0]
-        seen.append(m.group(1))
-    assert seen == TODOS[name]
+        seen.append((m.group(1), m.group(3)))
+    # every autograded test cell ends with the trusted grade line: the visible one, then the hidden one
+    assert seen == [(fn, cases) for fn in TODOS[name] for cases in ("visible", "hidden")]
 
 
 def test_every_todo_has_solution_visible_and_hidden_cells_in_order(name):
@@ -128,9 +136,9 @@ def test_every_todo_has_solution_visible_and_hidden_cells_in_order(name):
         assert len(defs) == 1, f"{fn}: expected one solution cell defining it, found {defs}"
         i = defs[0]
         visible, hidden = cells[i + 1], cells[i + 2]
-        assert nbg(visible).get("grade") and "BEGIN HIDDEN" not in visible.source, (
-            f"{fn}: visible test after TODO"
-        )
+        assert (
+            nbg(visible).get("grade") and f'checks.check("{fn}", {fn}, cases="visible")' in visible.source
+        ), f"{fn}: visible test after TODO"
         assert f"{fn}(" in visible.source and "testing." in visible.source + cells[i + 1].source
         assert f'checks.check("{fn}"' in hidden.source, f"{fn}: hidden test right after the visible test"
 
@@ -156,7 +164,7 @@ def test_kernel_and_stored_outputs_from_ci_configuration(name):
     nb = load(name)
     assert nb.metadata["kernelspec"]["name"] == "python3"
     banner = "".join(o.get("text", "") for o in nb.cells[1].outputs)
-    assert f"[cs231n-lite] {name}: data = synthetic" in banner and "medium sizes (CI)" in banner, banner
+    assert f"[cs231n-lite] {name}: data = synthetic" in banner and "practice sizes" in banner, banner
     for cell in nb.cells:
         for out in cell.get("outputs", []):
             assert out.get("output_type") != "error", (
@@ -180,7 +188,7 @@ def _builder():
     """notebooks/_build.py as a module (it is a script, not part of a package)."""
     spec = importlib.util.spec_from_file_location("notebooks_build", NB_DIR / "_build.py")
     build = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = build   # dataclasses look their module up while the class is created
+    sys.modules[spec.name] = build  # dataclasses look their module up while the class is created
     spec.loader.exec_module(build)
     return build
 
@@ -206,12 +214,14 @@ def test_build_check_command_reports_drift(tmp_path):
     (src / "03_softmax.py").write_text(text.replace("**Done.** Next:", "**Done!** Next:", 1))
     bad = subprocess.run(cmd, capture_output=True, text=True, env=env)
     assert bad.returncode == 1
-    assert "03_softmax.ipynb cell 24: source differs from 03_softmax.py" in bad.stderr, bad.stderr
+    last = len(load("03_softmax").cells)  # the "Done" cell is the last one (cells count from 1)
+    assert f"03_softmax.ipynb cell {last}: source differs from 03_softmax.py" in bad.stderr, bad.stderr
     assert "run `python notebooks/_build.py`" in bad.stderr
 
 
 def test_svm_paste_cell_of_04_is_the_02_solution():
     """04 asks students to paste their svm_loss_vectorized: the instructor copy is 02's solution, verbatim."""
+
     def solution(nb_name, grade_id):
         cell = next(c for c in load(nb_name).cells if nbg(c).get("grade_id") == grade_id)
         return cell.source.split("### BEGIN SOLUTION", 1)[1]
@@ -283,12 +293,23 @@ def test_build_maps_roles_to_nbgrader_metadata(tmp_path):
     nb = _build_text(tmp_path, GOOD)
     got = [(c.cell_type, c.id, nbg(c)) for c in nb.cells]
     flags = [
-        (m.get("grade"), m.get("solution"), m.get("locked"), m.get("points")) if m else None for _, _, m in got
+        (m.get("grade"), m.get("solution"), m.get("locked"), m.get("points")) if m else None
+        for _, _, m in got
     ]
     assert [t for t, _, _ in got] == ["markdown", "code", "code", "code", "code", "markdown"]
-    assert [i for _, i, _ in got] == ["c001", "c002", "double", "double-visible", "double-hidden", "q-why"]
-    assert flags == [None, None, (False, True, False, None), (True, False, True, 1), (True, False, True, 2),
-                     (True, True, False, 1)]
+    assert [i for _, i, _ in got][2:] == ["double", "double-visible", "double-hidden", "q-why"]
+    assert all(re.fullmatch(r"c[0-9a-f]{10}", i) for _, i, _ in got[:2])
+    # plain cells' ids digest their content: inserting a cell leaves the other ids alone
+    again = _build_text(tmp_path, GOOD.replace("# %%\nimport numpy", "# %%\nx = 1\n\n# %%\nimport numpy", 1))
+    assert [c.id for c in again.cells if c.id != again.cells[1].id] == [c.id for c in nb.cells]
+    assert flags == [
+        None,
+        None,
+        (False, True, False, None),
+        (True, False, True, 1),
+        (True, False, True, 2),
+        (True, True, False, 1),
+    ]
     assert nb.cells[5].source == "### BEGIN SOLUTION\nBecause.\n### END SOLUTION"
     assert nb.cells[2].source.startswith("def double(x):\n    ### BEGIN SOLUTION")
 
@@ -296,21 +317,77 @@ def test_build_maps_roles_to_nbgrader_metadata(tmp_path):
 @pytest.mark.parametrize(
     ("old", "new", "message"),
     [
-        ('id="double-hidden"', 'id="double"', "cell 5 ('# %% hidden id=\"double\" points=2'): duplicate grade id 'double' (first used by cell 3)"),
-        ('id="double-visible" points=1', 'id="double-visible"', "cell 4 ('# %% visible id=\"double-visible\"'): a graded visible cell needs points="),
-        ('id="q-why" points=1', 'id="q-why"', "cell 6 ('# %% answer [markdown] id=\"q-why\"'): a graded answer cell needs points="),
-        ("    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION", "    return 2 * x", "cell 3 ('# %% todo id=\"double\"'): a todo cell needs its solution between"),
-        ("# ### BEGIN SOLUTION\n# Because.\n# ### END SOLUTION", "# Because.", "cell 6 ('# %% answer [markdown] id=\"q-why\" points=1'): a answer cell needs its solution"),
+        (
+            'id="double-hidden"',
+            'id="double"',
+            "cell 5 ('# %% hidden id=\"double\" points=2'): duplicate grade id 'double' (first used by cell 3)",
+        ),
+        (
+            'id="double-visible" points=1',
+            'id="double-visible"',
+            "cell 4 ('# %% visible id=\"double-visible\"'): a graded visible cell needs points=",
+        ),
+        (
+            'id="q-why" points=1',
+            'id="q-why"',
+            "cell 6 ('# %% answer [markdown] id=\"q-why\"'): a graded answer cell needs points=",
+        ),
+        (
+            "    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION",
+            "    return 2 * x",
+            "cell 3 ('# %% todo id=\"double\"'): a todo cell needs its solution between",
+        ),
+        (
+            "# ### BEGIN SOLUTION\n# Because.\n# ### END SOLUTION",
+            "# Because.",
+            "cell 6 ('# %% answer [markdown] id=\"q-why\" points=1'): a answer cell needs its solution",
+        ),
         ("    ### END SOLUTION\n", "", "solution markers unbalanced"),
-        ("# %%\nimport numpy as np", "# %%\n### BEGIN SOLUTION\nimport numpy as np\n### END SOLUTION", "cell 2 ('# %%'): solution markers in a cell without the todo/answer role"),
-        ('checks.check("hinge_loss", hinge_loss, cases="hidden")', 'checks.check("hinge_loss", hinge_loss, cases="hidden")\nprint("more")', "cell 5 ('# %% hidden id=\"double-hidden\" points=2'): the hidden block holds exactly one line"),
-        ('checks.check("hinge_loss", hinge_loss, cases="hidden")', 'checks.check("double", double, cases="hidden")', "'double' is not a check of the trusted judge"),
-        ('checks.check("hinge_loss", hinge_loss, cases="hidden")', 'checks.check("hinge_loss", softmax, cases="hidden")', "pass the function named 'hinge_loss'"),
-        ('checks.check("hinge_loss", hinge_loss, cases="hidden")', 'checks.check("hinge_loss", hinge_loss, cases="visible")', 'a hidden cell checks cases="hidden", not cases="visible"'),
-        ('### END HIDDEN TESTS\n\n# %% answer', '### END HIDDEN TESTS\nprint("after")\n\n# %% answer', "the hidden block must be the end of the cell"),
-        ('# %% hidden id="double-hidden" points=2\n### BEGIN HIDDEN TESTS\nfrom autograder import checks; checks.check("hinge_loss", hinge_loss, cases="hidden")\n### END HIDDEN TESTS', '# %% hidden id="double-hidden" points=2\nassert True', "cell 5 ('# %% hidden id=\"double-hidden\" points=2'): a hidden cell ends with exactly one hidden block, found 0"),
-        ("# %%\nimport numpy as np", "# %%\n### BEGIN HIDDEN TESTS\nimport numpy as np\n### END HIDDEN TESTS", "hidden-test markers outside a visible/hidden test cell"),
-        ('# %% todo id="double"', '# %% solution id="double"', "unknown role 'solution'; expected one of todo, visible, hidden, answer"),
+        (
+            "# %%\nimport numpy as np",
+            "# %%\n### BEGIN SOLUTION\nimport numpy as np\n### END SOLUTION",
+            "cell 2 ('# %%'): solution markers in a cell without the todo/answer role",
+        ),
+        (
+            'checks.check("hinge_loss", hinge_loss, cases="hidden")',
+            'checks.check("hinge_loss", hinge_loss, cases="hidden")\nprint("more")',
+            "cell 5 ('# %% hidden id=\"double-hidden\" points=2'): the hidden block holds exactly one line",
+        ),
+        (
+            'checks.check("hinge_loss", hinge_loss, cases="hidden")',
+            'checks.check("double", double, cases="hidden")',
+            "'double' is not a check of the trusted judge",
+        ),
+        (
+            'checks.check("hinge_loss", hinge_loss, cases="hidden")',
+            'checks.check("hinge_loss", softmax, cases="hidden")',
+            "pass the function named 'hinge_loss'",
+        ),
+        (
+            'checks.check("hinge_loss", hinge_loss, cases="hidden")',
+            'checks.check("hinge_loss", hinge_loss, cases="visible")',
+            'a hidden cell checks cases="hidden", not cases="visible"',
+        ),
+        (
+            "### END HIDDEN TESTS\n\n# %% answer",
+            '### END HIDDEN TESTS\nprint("after")\n\n# %% answer',
+            "the hidden block must be the end of the cell",
+        ),
+        (
+            '# %% hidden id="double-hidden" points=2\n### BEGIN HIDDEN TESTS\nfrom autograder import checks; checks.check("hinge_loss", hinge_loss, cases="hidden")\n### END HIDDEN TESTS',
+            '# %% hidden id="double-hidden" points=2\nassert True',
+            "cell 5 ('# %% hidden id=\"double-hidden\" points=2'): a hidden cell ends with exactly one hidden block, found 0",
+        ),
+        (
+            "# %%\nimport numpy as np",
+            "# %%\n### BEGIN HIDDEN TESTS\nimport numpy as np\n### END HIDDEN TESTS",
+            "hidden-test markers outside a visible/hidden test cell",
+        ),
+        (
+            '# %% todo id="double"',
+            '# %% solution id="double"',
+            "unknown role 'solution'; expected one of todo, visible, hidden, answer",
+        ),
         ('# %% todo id="double"', "# %% todo id=double", "option values are JSON"),
         ('# %% todo id="double"', '# %% todo id="double" point=1', "unknown option(s) ['point']"),
         ('# %% todo id="double"', '# %% todo id="double" points=1', "a todo cell is not graded itself"),
@@ -332,7 +409,9 @@ def test_build_command_refuses_a_bad_source_and_writes_nothing(tmp_path):
     (tmp_path / "src" / "09_tiny.py").write_text(GOOD.replace('id="double-hidden"', 'id="double"'))
     run = subprocess.run(
         [sys.executable, str(NB_DIR / "_build.py"), "--no-execute", "--src", str(tmp_path / "src")],
-        capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     assert run.returncode == 2 and "duplicate grade id 'double'" in run.stderr, run.stderr
     assert not list(tmp_path.glob("*.ipynb"))
@@ -532,6 +611,7 @@ def test_author_adds_a_todo_releases_and_grades_it(tmp_path):
     assert {r.student: r.status for r in result.rows} == {"ada": "ok", "bob": "ok"}, result.table()
 
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "cs231n_lite") as gb:
+
         def score(grade_id, student):
             return float(gb.find_grade(grade_id, "03_softmax", ASSIGNMENT, student).score)
 
@@ -541,3 +621,16 @@ def test_author_adds_a_todo_releases_and_grades_it(tmp_path):
         assert score("softmax-naive-hidden", "ada") == 0.0
     rows = {r.student: r for r in result.rows}
     assert rows["ada"].score == 3.0 and rows["bob"].score == 0.0, result.table()
+
+
+def test_intro_says_how_points_are_earned_and_the_cells_agree(name):
+    """Issue 8 (4): each notebook's intro says how points are earned; the points it states are the cells' points."""
+    import jupytext
+
+    intro = load(name).cells[0].source
+    assert "**How points are earned.**" in intro and "1 for\nthe visible test, 2 for the hidden test" in intro
+    assert "nothing evaluated in your notebook decides a point" in intro and "1 point each" in intro
+    stated = {"visible": 1, "hidden": 2, "answer": 1}
+    cells = jupytext.read(NB_DIR / "src" / f"{name}.py").cells
+    graded = [(c.metadata["title"], c.metadata["points"]) for c in cells if c.metadata.get("title") in stated]
+    assert graded and all(points == stated[role] for role, points in graded), graded

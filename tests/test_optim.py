@@ -131,6 +131,68 @@ def test_sgd_budget_batches_and_progress():
     np.testing.assert_allclose(res2.W, res.W, rtol=1e-12)
 
 
+def test_gradient_descent_momentum_matches_hand_loop():
+    X, y = problem()
+    W0 = np.zeros((7, 4))
+    res = gradient_descent(svm_loss_naive, W0, X, y, learning_rate=0.01, num_evals=6, reg=0.1, momentum=0.9)
+    W, v, hist = W0.copy(), np.zeros_like(W0), []
+    for _ in range(6):
+        loss, dW = svm_loss_naive(W, X, y, 0.1)
+        hist.append(float(loss))
+        v = 0.9 * v - 0.01 * dW
+        W = W + v
+    np.testing.assert_allclose(res.history, hist, rtol=1e-12)
+    np.testing.assert_allclose(res.W, W, rtol=1e-12)
+    assert res.method == "gradient_descent_momentum" and res.num_evals == 6
+    np.testing.assert_array_equal(W0, 0.0)
+    plain = gradient_descent(svm_loss_naive, W0, X, y, learning_rate=0.01, num_evals=6, reg=0.1, momentum=0.0)
+    assert plain.method == "gradient_descent" and not np.allclose(plain.W, res.W)
+
+
+@pytest.mark.parametrize("wrap", [False, True], ids=["reference-kernel", "python-loss"])
+def test_sgd_momentum_matches_hand_loop_on_the_same_minibatches(wrap):
+    X, y = problem(dtype=np.float32)
+    W0 = np.zeros((7, 4), np.float32)
+    loss_fn = counting(softmax_loss_vectorized) if wrap else softmax_loss_vectorized
+    res = sgd(loss_fn, W0, X, y, learning_rate=0.05, num_evals=30, batch_size=16, seed=3, momentum=0.8)
+    idx = np.random.default_rng(3).integers(0, len(X), size=(30, 16))
+    W, v, hist = W0.copy(), np.zeros_like(W0), []
+    for rows in idx:
+        loss, dW = softmax_loss_vectorized(W, X[rows], y[rows], 0.0)
+        hist.append(float(loss))
+        v = 0.8 * v - 0.05 * dW
+        W = W + v
+    np.testing.assert_allclose(res.history, hist, rtol=1e-5)
+    np.testing.assert_allclose(res.W, W, rtol=1e-5, atol=1e-6)
+    assert res.method == "sgd_momentum" and res.W.dtype == np.float32
+
+
+def test_momentum_follows_the_heavy_ball_recurrence_and_crosses_a_narrow_valley_faster():
+    """L(W) = sum(a * W^2) / 2 with curvatures 1 and 100: plain GD crawls along the flat direction.
+
+    Per coordinate, GD with momentum is w_{k+1} = (1 + mu - lr a) w_k - mu w_{k-1} (w_{-1} = w_0), so
+    the weights after k steps are a 2x2 matrix power: the result must match it exactly.
+    """
+    a = np.array([[1.0], [100.0]])
+
+    def valley(W, X, y, reg):
+        return float(0.5 * np.sum(a * W * W)), a * W
+
+    X, y, W0 = np.zeros((1, 2)), np.zeros(1, dtype=int), np.ones((2, 1))
+    lr, mu, k = 0.009, 0.9, 100
+    plain = gradient_descent(valley, W0, X, y, learning_rate=lr, num_evals=k)
+    heavy = gradient_descent(valley, W0, X, y, learning_rate=lr, num_evals=k, momentum=mu)
+    expected = []
+    for curvature in a[:, 0]:
+        M = np.array([[1 + mu - lr * curvature, -mu], [1.0, 0.0]])
+        expected.append((np.linalg.matrix_power(M, k) @ np.ones(2))[0])
+    np.testing.assert_allclose(heavy.W[:, 0], expected, rtol=1e-9, atol=1e-15)
+    np.testing.assert_allclose(plain.W[:, 0], (1 - lr * a[:, 0]) ** k, rtol=1e-9, atol=1e-15)
+    final = {name: valley(r.W, X, y, 0.0)[0] for name, r in [("plain", plain), ("momentum", heavy)]}
+    assert final["plain"] == pytest.approx(0.5 * (1 - lr) ** (2 * k))  # ~0.082: the flat direction crawls
+    assert final["momentum"] < 1e-3 * final["plain"], final
+
+
 def test_sgd_matches_linear_classifier_train():
     X, y = problem(dtype=np.float32)
     model = LinearSVM()
@@ -316,6 +378,20 @@ def test_lr_reg_search_forwards_loss_fn():
         (
             lambda X, y: lr_reg_search(LinearSVM, X, y, X, y, learning_rates=[], regs=[1.0]),
             "at least one value",
+        ),
+        (
+            lambda X, y: sgd(svm_loss_vectorized, np.zeros((7, 4)), X, y, learning_rate=1.0, momentum=1.0),
+            "momentum must be a number in [0, 1)",
+        ),
+        (
+            lambda X, y: gradient_descent(
+                svm_loss_vectorized, np.zeros((7, 4)), X, y, learning_rate=1.0, momentum=-0.5
+            ),
+            "momentum must be a number in [0, 1) (0: plain gradient steps, 0.9 is common); got -0.5",
+        ),
+        (
+            lambda X, y: sgd(svm_loss_vectorized, np.zeros((7, 4)), X, y, learning_rate=1.0, momentum=True),
+            "momentum must be a number",
         ),
     ],
 )

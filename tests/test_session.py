@@ -71,7 +71,27 @@ def test_banner_names_notebook_data_and_mode(clean_env, capsys):
     session.start("02_svm")
     out = capsys.readouterr().out
     assert out.startswith("[cs231n-lite] 02_svm: data = ")
-    assert "synthetic" in out and "grading mode (NBGRADER_EXECUTION=validate)" in out
+    assert "synthetic" in out and "checking run (nbgrader validate): small subset (500 training images)" in out
+
+
+@pytest.mark.parametrize("dataset", ["synthetic", None])
+def test_banner_speaks_student_terms(clean_env, capsys, tmp_path, dataset):
+    """No CI or repository jargon; without the data the banner says where it goes and how to get it."""
+    clean_env.setenv("CS231N_LITE_DATA_DIR", str(tmp_path))
+    if dataset:
+        clean_env.setenv("CS231N_LITE_DATASET", dataset)
+    session.start("03_softmax")
+    out = capsys.readouterr().out
+    for jargon in ("(CI)", " CI ", "repository", "medium sizes"):
+        assert jargon not in out, out
+    if dataset == "synthetic":
+        assert "synthetic practice data shaped like CIFAR-10 (generated, not real photos" in out
+        assert "practice sizes (4000 training images" in out and "unset it for the real CIFAR-10" in out
+    else:
+        assert f"CIFAR-10 NOT FOUND in {tmp_path} (set by CS231N_LITE_DATA_DIR)" in out
+        assert f"to get it, run `python -m cs231n_lite.datasets fetch --data-dir {tmp_path}` in a terminal" in out
+        assert "cifar-10-python.tar.gz" in out and "CS231N_LITE_DATASET=synthetic before starting Jupyter" in out
+        assert "full lecture sizes (49000 training images)" in out
 
 
 def test_results_round_trip_per_mode(clean_env):

@@ -158,6 +158,7 @@ def test_execute_result_above_the_points_is_removed_from_an_executed_notebook(re
 def test_repaired_notebook_passes_nbgrader_sanitize_where_the_raw_one_fails(tmp_path):
     """With the real gradebook: nbgrader's own sanitize on a duplicated grade_id fails with SchemaTooOldError;
     after inspect() it runs and every grade cell is there with its release points."""
+    from nbgrader.converters.autograde import Autograde
     from nbgrader.nbgraderformat import SchemaTooOldError
 
     from autograder import api
@@ -178,9 +179,26 @@ def test_repaired_notebook_passes_nbgrader_sanitize_where_the_raw_one_fails(tmp_
     kw = dict(
         student="s1", assignment=rel.assignment, notebook="01_scores_and_losses", db_url=url, config=cfg
     )
+    defaults = Autograde.class_traits()["sanitize_preprocessors"].default()
+    resources = {
+        "nbgrader": {
+            "student": "s1",
+            "assignment": rel.assignment,
+            "notebook": "01_scores_and_losses",
+            "db_url": url,
+        },
+        "unique_key": "01_scores_and_losses",
+    }
     with pytest.raises(SchemaTooOldError):  # nbgrader alone: the misleading error the issue reports
-        _sanitize(copy.deepcopy(nb), **kw)
+        raw = copy.deepcopy(nb)
+        for cls in defaults:
+            raw, _ = cls(config=cfg)(raw, dict(resources))
     report = tamper.inspect(nb, release_nb, notebook="01_scores_and_losses")
     fixed = _sanitize(report.notebook, **kw)
     assert [f.kind for f in report.findings] == ["duplicate_grade_id"]
     assert _grade_meta(fixed) == _grade_meta(release_nb)
+    # plain `nbgrader autograde`: the course's nbgrader_config.py puts RepairTampering first
+    names = cfg.Autograde.sanitize_preprocessors
+    assert names[0] == "autograder.tamper.RepairTampering"
+    assert "autograder.tamper.StripGradeOutputs" in cfg.Autograde.autograde_preprocessors
+    assert _grade_meta(_sanitize(copy.deepcopy(nb), **kw)) == _grade_meta(release_nb)

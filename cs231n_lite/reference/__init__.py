@@ -5,12 +5,13 @@ This subpackage is NOT shipped to students: the student bundle contains ``cs231n
 
 Conventions shared by every loss (``loss(W, X, y, reg) -> (loss, dW)``):
 
-- ``W`` is an array of shape (D, C), ``X`` an array of shape (N, D), ``y`` an integer array of
-  shape (N,) with values in ``[0, C)``; ``W`` and ``X`` are both float32 or both float64.
+- ``W`` is an array of shape (D, C), ``X`` an array of shape (N, D), ``y`` an array of shape (N,) of
+  class indices in ``[0, C)``; dtypes combine as numpy combines them (float32 W with float64 X computes in
+  float64, uint8 images are converted, labels may be floats holding whole numbers).
 - ``loss = (1/N) * sum_i L_i + reg * np.sum(W * W)`` -- the regularization term has NO factor 1/2,
   so its gradient is ``2 * reg * W``.
-- ``loss`` is a numpy scalar and ``dW`` an array of the same shape and dtype as ``W``; inputs are
-  never modified.
+- ``loss`` is a numpy scalar and ``dW`` an array of the same shape and dtype as ``W`` (float64 when ``W``
+  is not float32/float64); inputs are never modified.
 
 Examples
 --------

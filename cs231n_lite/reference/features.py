@@ -5,11 +5,11 @@ the check in :mod:`autograder._checks_features` compares student code against it
 
 Contract (shared with the notebook's TODO and with the slow loop in ``tests/test_features.py``):
 
-- ``images``: array of shape (N, H, W, 3), RGB pixel values in [0, 255] (uint8 or float);
-- hue of every pixel as :func:`matplotlib.colors.rgb_to_hsv` defines it (in [0, 1); 0 for grey pixels),
-  multiplied by 255 -- the pixel scale, as in CS231n's ``color_histogram_hsv``;
+- ``images``: array of shape (N, H, W, 3), RGB pixel values in [0, xmax] (uint8 or float);
+- the hue of every pixel as ``matplotlib.colors.rgb_to_hsv(images / xmax)`` computes it (in [0, 1); 0 for
+  grey pixels), multiplied by ``xmax`` -- put on the pixel scale, exactly as CS231n's ``color_histogram_hsv``;
 - ``nbin`` equal bins over ``[xmin, xmax]``, each half-open ``[lo, hi)`` except the last, which also
-  holds ``xmax`` (:func:`numpy.histogram`'s rule); hues outside ``[xmin, xmax]`` are not counted;
+  holds ``xmax`` (:func:`numpy.histogram`'s rule); hues below ``xmin`` are not counted;
 - ``normalized=True``: each row is divided by its number of counted pixels (rows sum to 1; a row with
   no counted pixel stays all zeros); ``normalized=False``: pixel counts.
 
@@ -35,13 +35,13 @@ __all__ = ["color_histogram_hsv"]
 _CHUNK_PIXELS = 1 << 20  # ~8 MB float64 temporaries per step, whatever N is
 
 
-def _hue255(block: np.ndarray) -> np.ndarray:
-    """Hue * 255 of every pixel of ``block`` (n, H, W, 3) with values in [0, 255]: float64 array of shape (n * H * W,).
+def _hue(block: np.ndarray, xmax: float) -> np.ndarray:
+    """Hue * xmax of every pixel of ``block`` (n, H, W, 3), values in [0, xmax]: float64 array of shape (n * H * W,).
 
     The hexagonal formula of ``rgb_to_hsv``, in the same float64 operations (so the same bits): the channel
     holding the maximum picks the sector; where two channels share the maximum both formulas agree.
     """
-    r, g, b = block.reshape(-1, 3).T.astype(np.float64) / 255.0  # three contiguous planes
+    r, g, b = block.reshape(-1, 3).T.astype(np.float64) / xmax  # three contiguous planes
     vmax = np.maximum(np.maximum(r, g), b)
     delta = vmax - np.minimum(np.minimum(r, g), b)
     r_max, g_max = r == vmax, g == vmax
@@ -50,7 +50,7 @@ def _hue255(block: np.ndarray) -> np.ndarray:
     grey = delta == 0
     hue = (num / np.where(grey, 1.0, delta) + offset) / 6.0 % 1.0
     hue[grey] = 0.0
-    return hue * 255.0
+    return hue * xmax
 
 
 def color_histogram_hsv(images, nbin=10, xmin=0, xmax=255, normalized=True):
@@ -59,11 +59,11 @@ def color_histogram_hsv(images, nbin=10, xmin=0, xmax=255, normalized=True):
     Parameters
     ----------
     images : array of shape (N, H, W, 3)
-        RGB pixel values in [0, 255].
+        RGB pixel values in [0, xmax].
     nbin : int
         Number of bins.
     xmin, xmax : float
-        Range of the bins on the hue * 255 scale (``xmin < xmax``).
+        Range of the bins; ``xmax`` is also the pixel scale (the hue is put on [0, xmax)).
     normalized : bool
         Divide each row by its number of counted pixels.
 
@@ -74,6 +74,12 @@ def color_histogram_hsv(images, nbin=10, xmin=0, xmax=255, normalized=True):
     images = check_images(images)
     nbin, xmin, xmax = check_hist_options(nbin, xmin, xmax)
     N = images.shape[0]
+    top = images.max()
+    if top > xmax:
+        raise ValueError(
+            f"images hold pixel values up to {top:g} but xmax={xmax:g}; xmax is the pixel scale (255 for uint8 "
+            "images, 1.0 for images in [0, 1])."
+        )
     pixels = images.reshape(N, -1, 3)
     P = pixels.shape[1]
     hist = np.zeros((N, nbin), dtype=np.float64)
@@ -84,7 +90,7 @@ def color_histogram_hsv(images, nbin=10, xmin=0, xmax=255, normalized=True):
     for lo in range(0, N, step):
         block = pixels[lo : lo + step]
         n = block.shape[0]
-        hue = _hue255(block).reshape(n, P)
+        hue = _hue(block, xmax).reshape(n, P)
         idx = np.minimum(np.searchsorted(edges, hue, side="right") - 1, nbin - 1)
         idx[(hue < xmin) | (hue > xmax)] = (
             nbin  # an extra column for the hues outside the range, dropped below

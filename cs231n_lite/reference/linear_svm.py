@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_loss_inputs
+from .._validation import check_loss_inputs, explain_nonfinite, finish_loss
 
 __all__ = ["hinge_loss", "svm_loss_naive", "svm_loss_vectorized"]
 
@@ -75,18 +75,19 @@ def svm_loss_naive(W, X, y, reg):
     Parameters
     ----------
     W : array of shape (D, C)
-        Weights (float32 or float64).
+        Weights (float32 or float64; other real dtypes are converted, see :mod:`cs231n_lite._validation`).
     X : array of shape (N, D)
-        Data, same dtype as ``W``.
+        Data; numpy's dtype rules combine it with ``W`` (float32 W with float64 X computes in float64,
+        uint8 images with float32 W in float32).
     y : array of shape (N,)
-        Integer labels in ``[0, C)``.
+        Labels in ``[0, C)``: integers, or floats holding whole numbers.
     reg : float
         Regularization strength; the loss adds ``reg * np.sum(W * W)`` (no 1/2).
 
     Returns
     -------
-    loss : numpy scalar of W's dtype
-    dW : array of shape (D, C), W's dtype
+    loss : numpy scalar of the computation dtype (W's dtype when W and X share it)
+    dW : array of shape (D, C), W's dtype (float64 when W is not float32/float64)
 
     Examples
     --------
@@ -96,7 +97,9 @@ def svm_loss_naive(W, X, y, reg):
     >>> round(float(loss), 2)
     2.9
     """
+    W_in = W
     W, X, y, reg = check_loss_inputs(W, X, y, reg)
+    explain_nonfinite(W, X)  # the loops may step around a nan (nan > 0 is False): check the data up front
     dtype = W.dtype.type
     N, C = X.shape[0], W.shape[1]
     dW = np.zeros_like(W)
@@ -116,7 +119,7 @@ def svm_loss_naive(W, X, y, reg):
     dW /= N
     loss += reg * np.sum(W * W)
     dW += 2 * reg * W
-    return dtype(loss), dW
+    return finish_loss(dtype(loss), dW, W_in, W, X)
 
 
 def _svm_loss_vectorized(W, X, y, reg):
@@ -157,7 +160,9 @@ def svm_loss_vectorized(W, X, y, reg):
     >>> round(float(loss), 2)
     5.27
     """
-    return _svm_loss_vectorized(*check_loss_inputs(W, X, y, reg))
+    checked = check_loss_inputs(W, X, y, reg)
+    loss, dW = _svm_loss_vectorized(*checked)
+    return finish_loss(loss, dW, W, checked[0], checked[1])
 
 
 # Validated-once callers (LinearClassifier.train) use the unchecked kernel directly.

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_loss_inputs
+from .._validation import check_loss_inputs, explain_nonfinite, finish_loss
 from .linear_svm import _check_one_example
 
 __all__ = ["softmax", "cross_entropy_loss", "softmax_loss_naive", "softmax_loss_vectorized"]
@@ -89,18 +89,19 @@ def softmax_loss_naive(W, X, y, reg):
     Parameters
     ----------
     W : array of shape (D, C)
-        Weights (float32 or float64).
+        Weights (float32 or float64; other real dtypes are converted, see :mod:`cs231n_lite._validation`).
     X : array of shape (N, D)
-        Data, same dtype as ``W``.
+        Data; numpy's dtype rules combine it with ``W`` (float32 W with float64 X computes in float64,
+        uint8 images with float32 W in float32).
     y : array of shape (N,)
-        Integer labels in ``[0, C)``.
+        Labels in ``[0, C)``: integers, or floats holding whole numbers.
     reg : float
         Regularization strength; the loss adds ``reg * np.sum(W * W)`` (no 1/2).
 
     Returns
     -------
-    loss : numpy scalar of W's dtype
-    dW : array of shape (D, C), W's dtype
+    loss : numpy scalar of the computation dtype (W's dtype when W and X share it)
+    dW : array of shape (D, C), W's dtype (float64 when W is not float32/float64)
 
     Examples
     --------
@@ -109,7 +110,9 @@ def softmax_loss_naive(W, X, y, reg):
     >>> round(float(loss), 2)
     2.04
     """
+    W_in = W
     W, X, y, reg = check_loss_inputs(W, X, y, reg)
+    explain_nonfinite(W, X)  # the loops may step around a nan (nan > 0 is False): check the data up front
     dtype = W.dtype.type
     N, C = X.shape[0], W.shape[1]
     dW = np.zeros_like(W)
@@ -128,7 +131,7 @@ def softmax_loss_naive(W, X, y, reg):
     dW /= N
     loss += reg * np.sum(W * W)
     dW += 2 * reg * W
-    return dtype(loss), dW
+    return finish_loss(dtype(loss), dW, W_in, W, X)
 
 
 def _softmax_loss_vectorized(W, X, y, reg):
@@ -166,7 +169,9 @@ def softmax_loss_vectorized(W, X, y, reg):
     >>> float(loss), bool(np.isfinite(dW).all())
     (20000.0, True)
     """
-    return _softmax_loss_vectorized(*check_loss_inputs(W, X, y, reg))
+    checked = check_loss_inputs(W, X, y, reg)
+    loss, dW = _softmax_loss_vectorized(*checked)
+    return finish_loss(loss, dW, W, checked[0], checked[1])
 
 
 # Validated-once callers (LinearClassifier.train) use the unchecked kernel directly.

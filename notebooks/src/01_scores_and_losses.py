@@ -12,6 +12,13 @@
 #
 # Run the cells in order. Cells that need an unfinished TODO stop with
 # `finish TODO ... first` and name the cell to complete.
+#
+# **How points are earned.** Each TODO earns the points of the two locked test cells right after it: 1 for
+# the visible test, 2 for the hidden test. The visible asserts are your self-check (nbgrader's *Validate*
+# runs them too), but when the course grades, nothing evaluated in your notebook decides a point: the
+# course's trusted grader calls your function with inputs it chooses — the visible cases for the visible
+# cell's point, hidden cases for the hidden test — and compares the values it gets back with the reference
+# solution, outside your notebook. Written answers (**Your answer** cells) are graded by a TA, 1 point each.
 
 # %%
 import numpy as np
@@ -103,11 +110,14 @@ testing.assert_close(hinge_loss(np.zeros(10), 3), 9.0, name="hinge_loss(all scor
                      hint="With equal scores every wrong class adds exactly 1.")
 assert isinstance(hinge_loss(S_table[:, 0], 0), float), "hinge_loss must return a Python float"
 print("hinge_loss: visible tests passed")
+### BEGIN HIDDEN TESTS
+from autograder import checks; checks.check("hinge_loss", hinge_loss, cases="visible")
+### END HIDDEN TESTS
 
 # %% hidden id="hinge-loss-hidden" points=2
 # Hidden tests: the grader checks `hinge_loss` on more cases here.
 ### BEGIN HIDDEN TESTS
-from autograder import checks; checks.check("hinge_loss", hinge_loss)
+from autograder import checks; checks.check("hinge_loss", hinge_loss, cases="hidden")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -331,11 +341,14 @@ testing.assert_close(batch.sum(axis=1), np.ones(3), name="row sums of softmax(ar
 testing.assert_close(batch[0], softmax(cat), name="softmax row 0 vs softmax of one example")
 assert softmax(S_table.T.astype(np.float32)).dtype == np.float32, "keep the dtype of scores (float32 in, float32 out)"
 print("softmax: visible tests passed")
+### BEGIN HIDDEN TESTS
+from autograder import checks; checks.check("softmax", softmax, cases="visible")
+### END HIDDEN TESTS
 
 # %% hidden id="softmax-hidden" points=2
 # Hidden tests: the grader checks `softmax` on more cases here.
 ### BEGIN HIDDEN TESTS
-from autograder import checks; checks.check("softmax", softmax)
+from autograder import checks; checks.check("softmax", softmax, cases="hidden")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -365,11 +378,14 @@ testing.assert_close(cross_entropy_loss(np.array([0.0, 1000.0]), 0), 1000.0,
                      hint="Work with shifted scores: log(sum(exp(s - m))) - (s_y - m).")
 assert isinstance(cross_entropy_loss(S_table[:, 0], 0), float), "return a Python float"
 print("cross_entropy_loss: visible tests passed")
+### BEGIN HIDDEN TESTS
+from autograder import checks; checks.check("cross_entropy_loss", cross_entropy_loss, cases="visible")
+### END HIDDEN TESTS
 
 # %% hidden id="cross-entropy-hidden" points=2
 # Hidden tests: the grader checks `cross_entropy_loss` on more cases here.
 ### BEGIN HIDDEN TESTS
-from autograder import checks; checks.check("cross_entropy_loss", cross_entropy_loss)
+from autograder import checks; checks.check("cross_entropy_loss", cross_entropy_loss, cases="hidden")
 ### END HIDDEN TESTS
 
 # %% [markdown]

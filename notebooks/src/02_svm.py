@@ -10,6 +10,13 @@
 # written answer. Conventions (same as `cs231n_lite`): `W` is an array of shape (D, C), `X` of shape
 # (N, D) with the bias column last, `y` of shape (N,); a loss returns `(loss, dW)` with
 # `loss = mean data loss + reg * sum(W * W)`.
+#
+# **How points are earned.** Each TODO earns the points of the two locked test cells right after it: 1 for
+# the visible test, 2 for the hidden test. The visible asserts are your self-check (nbgrader's *Validate*
+# runs them too), but when the course grades, nothing evaluated in your notebook decides a point: the
+# course's trusted grader calls your function with inputs it chooses — the visible cases for the visible
+# cell's point, hidden cases for the hidden test — and compares the values it gets back with the reference
+# solution, outside your notebook. Written answers (**Your answer** cells) are graded by a TA, 1 point each.
 
 # %%
 import time
@@ -127,10 +134,14 @@ def svm_loss_naive(W, X, y, reg):
 
 # %% visible id="svm-naive-visible" points=1
 # Visible tests for svm_loss_naive.
-# (a) the lecture's table: with X = identity, row i of W is the score vector of example i.
+# (a) the lecture's table: with X = identity, row i of W is the score vector of example i, and row i of dW is
+#     that example's score gradient / N. By hand: cat has margins car 2.9, frog 0 -> row [-1, 1, 0]; car has no
+#     positive margin; frog has cat 6.3, car 6.6 -> row [1, 1, -2]. Loss (2.9 + 0 + 12.9) / 3 = 5.2667.
+#     Checked without and with regularization (reg * np.sum(W * W), gradient 2 * reg * W).
 W_lecture = np.array([[3.2, 5.1, -1.7], [1.3, 4.9, 2.0], [2.2, 2.5, -3.1]])
-loss, dW = svm_loss_naive(W_lecture, np.eye(3), np.array([0, 1, 2]), 0.0)
-testing.assert_close(loss, 5.2667, name="svm_loss_naive(lecture table) loss", atol=1e-3)
+dW_lecture = np.array([[-1.0, 1.0, 0.0], [0.0, 0.0, 0.0], [1.0, 1.0, -2.0]]) / 3
+testing.check_loss_grad(svm_loss_naive, W_lecture, np.eye(3), np.array([0, 1, 2]), expected_loss=15.8 / 3,
+                        expected_dW=dW_lecture, name="svm_loss_naive(lecture table)")
 # (b) zero weights: every wrong class adds 1, so the loss is C - 1 = 9
 loss, dW = svm_loss_naive(np.zeros((X_dev.shape[1], 10), X_dev.dtype), X_dev, y_dev, 0.0)
 testing.assert_close(loss, 9.0, name="svm_loss_naive(W = 0) loss", rtol=1e-6)
@@ -139,14 +150,16 @@ assert dW.shape == (X_dev.shape[1], 10) and dW.dtype == X_dev.dtype, "dW must ha
 rng = np.random.default_rng(1)
 W_small, X_small, y_small = rng.standard_normal((5, 4)), rng.standard_normal((7, 5)), rng.integers(4, size=7)
 testing.assert_gradient(svm_loss_naive, W_small, X_small, y_small, 0.0, name="svm_loss_naive gradient, reg=0")
-testing.assert_gradient(svm_loss_naive, W_small, X_small, y_small, 0.3, name="svm_loss_naive gradient, reg=0.3",
-                        )
+testing.assert_gradient(svm_loss_naive, W_small, X_small, y_small, 0.3, name="svm_loss_naive gradient, reg=0.3")
 print("svm_loss_naive: visible tests passed")
+### BEGIN HIDDEN TESTS
+from autograder import checks; checks.check("svm_loss_naive", svm_loss_naive, cases="visible")
+### END HIDDEN TESTS
 
 # %% hidden id="svm-naive-hidden" points=2
 # Hidden tests: the grader checks `svm_loss_naive` on more cases here.
 ### BEGIN HIDDEN TESTS
-from autograder import checks; checks.check("svm_loss_naive", svm_loss_naive)
+from autograder import checks; checks.check("svm_loss_naive", svm_loss_naive, cases="hidden")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -163,11 +176,12 @@ W = 0.0001 * rng.standard_normal((X_dev.shape[1], 10))
 X_dev64 = X_dev.astype(np.float64)
 loss, grad = svm_loss_naive(W, X_dev64, y_dev, 0.0)
 print(f"loss at small random W: {loss:.3f} (expected about 9)")
+np.random.seed(S.seed)  # grad_check_sparse draws entries from numpy's global RNG: each check tests new ones
 for reg in [0.0, 5e1]:
+    print(f"reg = {reg:g}:")
     loss, grad = svm_loss_naive(W, X_dev64, y_dev, reg)
-    errors = gradient_check.grad_check_sparse(lambda w, reg=reg: svm_loss_naive(w, X_dev64, y_dev, reg)[0], W, grad,
-                                              num_checks=10, seed=S.seed)
-    print(f"reg = {reg:g}: relative errors", " ".join(f"{e:.1e}" for e in errors))
+    errors = gradient_check.grad_check_sparse(lambda w, reg=reg: svm_loss_naive(w, X_dev64, y_dev, reg)[0], W, grad)
+    print(f"  median relative error {np.median(errors):.1e}")
 
 
 # %% [markdown]
@@ -227,9 +241,12 @@ def svm_loss_vectorized(W, X, y, reg):
 # %% visible id="svm-vectorized-visible" points=1
 # Visible tests for svm_loss_vectorized: it must agree with svm_loss_naive.
 require(svm_loss_naive)
+# (a) the lecture's table, as for svm_loss_naive (loss 5.2667), without and with regularization
 W_lecture = np.array([[3.2, 5.1, -1.7], [1.3, 4.9, 2.0], [2.2, 2.5, -3.1]])
-loss, _ = svm_loss_vectorized(W_lecture, np.eye(3), np.array([0, 1, 2]), 0.0)
-testing.assert_close(loss, 5.2667, name="svm_loss_vectorized(lecture table) loss", atol=1e-3)
+dW_lecture = np.array([[-1.0, 1.0, 0.0], [0.0, 0.0, 0.0], [1.0, 1.0, -2.0]]) / 3
+testing.check_loss_grad(svm_loss_vectorized, W_lecture, np.eye(3), np.array([0, 1, 2]), expected_loss=15.8 / 3,
+                        expected_dW=dW_lecture, name="svm_loss_vectorized(lecture table)")
+# (b) the same loss and dW as your svm_loss_naive on real data
 rng = np.random.default_rng(2)
 W = 0.0001 * rng.standard_normal((X_dev.shape[1], 10))
 for reg in [0.0, 5e1]:
@@ -237,11 +254,14 @@ for reg in [0.0, 5e1]:
 _, dW32 = svm_loss_vectorized(W.astype(np.float32), X_dev, y_dev, 0.0)
 assert dW32.dtype == np.float32, f"dW must keep W's dtype float32, got {dW32.dtype}"
 print("svm_loss_vectorized: visible tests passed")
+### BEGIN HIDDEN TESTS
+from autograder import checks; checks.check("svm_loss_vectorized", svm_loss_vectorized, cases="visible")
+### END HIDDEN TESTS
 
 # %% hidden id="svm-vectorized-hidden" points=2
 # Hidden tests: the grader checks `svm_loss_vectorized` on more cases here.
 ### BEGIN HIDDEN TESTS
-from autograder import checks; checks.check("svm_loss_vectorized", svm_loss_vectorized)
+from autograder import checks; checks.check("svm_loss_vectorized", svm_loss_vectorized, cases="hidden")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -326,11 +346,14 @@ expected = [rng.choice(10, size=4, replace=True).tolist() for _ in range(3)]
 assert seen == expected, (f"minibatch indices {seen}, expected {expected}: create the rng once with "
                           "np.random.default_rng(seed) and call rng.choice(N, size=batch_size, replace=True)")
 print("train_sgd: visible tests passed")
+### BEGIN HIDDEN TESTS
+from autograder import checks; checks.check("train_sgd", train_sgd, cases="visible")
+### END HIDDEN TESTS
 
 # %% hidden id="train-sgd-hidden" points=2
 # Hidden tests: the grader checks `train_sgd` on more cases here.
 ### BEGIN HIDDEN TESTS
-from autograder import checks; checks.check("train_sgd", train_sgd)
+from autograder import checks; checks.check("train_sgd", train_sgd, cases="hidden")
 ### END HIDDEN TESTS
 
 # %% [markdown]

@@ -3,11 +3,18 @@
 #
 # The loss tells us how good a `W` is; optimization finds a good one. This notebook looks at the loss
 # landscape of the SVM, compares three strategies at the same budget of loss evaluations, computes
-# gradients numerically (and sees what that costs), sweeps the step size, and races full-batch gradient
-# descent against minibatch SGD.
+# gradients numerically (from the lecture's worked example to the full cost), sweeps the step size, races
+# full-batch gradient descent against minibatch SGD, and adds momentum to SGD.
 #
 # **Your TODO:** `numerical_gradient`. This notebook also needs your `svm_loss_vectorized` from
-# 02_svm: paste it into the cell marked `svm-paste`.
+# 02_svm: paste it into the cell marked `svm-paste` (not graded here).
+#
+# **How points are earned.** Each TODO earns the points of the two locked test cells right after it: 1 for
+# the visible test, 2 for the hidden test. The visible asserts are your self-check (nbgrader's *Validate*
+# runs them too), but when the course grades, nothing evaluated in your notebook decides a point: the
+# course's trusted grader calls your function with inputs it chooses — the visible cases for the visible
+# cell's point, hidden cases for the hidden test — and compares the values it gets back with the reference
+# solution, outside your notebook. Written answers (**Your answer** cells) are graded by a TA, 1 point each.
 
 # %%
 import time
@@ -168,6 +175,53 @@ print(f"(chance level: {1 / C:.3f})")
 # - forward: $\dfrac{f(x + h e_i) - f(x)}{h}$ (error shrinks like $h$),
 # - centered: $\dfrac{f(x + h e_i) - f(x - h e_i)}{2h}$ (error shrinks like $h^2$).
 #
+# **A worked example from the lecture** (Georgia Tech CS 4644). At the current weights
+# `W = [0.34, -1.11, 0.78, 0.12, 0.55, 2.81, -3.1, -1.5, 0.33, ...]` the loss is 1.25347. Add h = 0.0001 to
+# one entry, keep all the others, and evaluate the loss again: the forward difference of the two losses is
+# that entry of the gradient. The slide does it for the first three entries:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+W_slide = [0.34, -1.11, 0.78, 0.12, 0.55, 2.81, -3.1, -1.5, 0.33]   # the entries the slide shows
+h = 0.0001
+loss_W = 1.25347
+loss_nudged = [1.25322, 1.25353, 1.25347]   # the loss after W[i] += h, for i = 0, 1, 2
+grad_slide = [(loss_i - loss_W) / h for loss_i in loss_nudged]
+for i, (loss_i, g) in enumerate(zip(loss_nudged, grad_slide, strict=True)):
+    print(f"W[{i}] = {W_slide[i]:5.2f} + h: loss {loss_i:.5f}, dW[{i}] = ({loss_i:.5f} - {loss_W:.5f}) / {h} = {g:g}")
+print("gradient dW = [" + ", ".join(f"{g:g}" for g in grad_slide) + ", ...]")
+
+# %% [markdown]
+# The slide's losses are rounded to 5 decimals, so each difference is known to about ±1e-5 and each
+# gradient entry only to about ±1e-5 / h = ±0.1: the third entry's 0 means "smaller than about 0.1", not
+# exactly zero.
+#
+# **The same procedure on this notebook's data.** `W` is small and random, the loss is your SVM loss on the
+# fitting examples, and we nudge the first three entries of `W` (in memory order, like the slide's list) by
+# the same h. Next to each estimate: the analytic gradient from `svm_loss_vectorized`.
+
+# %%
+require(svm_loss_vectorized)
+W = 1e-4 * np.random.default_rng(S.seed).standard_normal((D, C))   # float64: float32 rounding would swamp h
+X64 = X_fit.astype(np.float64)
+loss_W, dW = svm_loss_vectorized(W, X64, y_fit, 0.0)
+w = W.reshape(-1)   # a view of W: w[i] is entry i in memory order (W[0, 0], W[0, 1], ...)
+print(f"current W: [{', '.join(f'{v:.6f}' for v in w[:4])}, ...]   loss {loss_W:.7f}")
+for i in range(3):
+    old = w[i]
+    w[i] = old + h
+    loss_i = svm_loss(W, X64, y_fit)
+    w[i] = old
+    print(f"W[{i}] + h: loss {loss_i:.7f}, dW[{i}] = ({loss_i:.7f} - {loss_W:.7f}) / {h} = {(loss_i - loss_W) / h:+8.4f}"
+          f"   analytic {dW.flat[i]:+8.4f}")
+
+# %% [markdown]
+# Each estimate costs one more loss evaluation and lands within a few hundredths of the analytic value. Where
+# it is off, the forward difference straddles kinks: with h = 0.0001 the scores of the examples move by up to
+# h times a pixel value, and a few of the 9 margins per example cross zero (notebook 02, Q1). The TODO below
+# turns this loop into a function for any array and both difference formulas.
+
+# %% [markdown]
 # ### TODO `numerical_gradient`
 # `numerical_gradient(f, x, *, h=1e-5, method="centered")`: `f(x)` returns a float; `x` is a float array
 # of any shape. Nudge one entry at a time **in place**, evaluate, and put the entry back exactly.
@@ -226,11 +280,14 @@ except ValueError:
 else:
     raise AssertionError("method='backward' should raise ValueError")
 print("numerical_gradient: visible tests passed")
+### BEGIN HIDDEN TESTS
+from autograder import checks; checks.check("numerical_gradient", numerical_gradient, cases="visible")
+### END HIDDEN TESTS
 
 # %% hidden id="numerical-gradient-hidden" points=2
 # Hidden tests: the grader checks `numerical_gradient` on more cases here.
 ### BEGIN HIDDEN TESTS
-from autograder import checks; checks.check("numerical_gradient", numerical_gradient)
+from autograder import checks; checks.check("numerical_gradient", numerical_gradient, cases="hidden")
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -341,6 +398,50 @@ plt.show()
 # steps in the same time. Per step, full-batch descent is better (its gradient is exact and its curve is
 # smooth), and larger batches give less noisy SGD curves; the cost per step is what decides the race.
 # ### END SOLUTION
+
+# %% [markdown]
+# ## 6. SGD with momentum
+#
+# The student notes name "GD with momentum" as the first improvement of the plain step rule. Instead of
+# stepping along the current gradient, keep a **velocity** that accumulates the past gradients:
+#
+# $$v \leftarrow \mu v - \eta \nabla_W L, \qquad W \leftarrow W + v, \qquad v = 0 \text{ at the start.}$$
+#
+# $\mu$ (typically 0.9) is a friction: $\mu = 0$ is plain SGD. Where successive gradients agree the steps
+# grow towards $\eta / (1 - \mu)$; where they alternate (across a narrow valley, or minibatch noise) they
+# partly cancel. `cs231n_lite.optim.sgd(..., momentum=mu)` implements the rule. Both runs below get the same
+# budget: the same number of steps on the same minibatches (same seed) with the same learning rate and
+# regularization as in section 5.
+
+# %%
+require(svm_loss_vectorized)
+from cs231n_lite import optim
+
+steps = S.pick(full=300, synthetic=150, grading=5)
+W0 = (1e-4 * np.random.default_rng(S.seed).standard_normal((D, C))).astype(np.float32)
+runs = {}
+for mu in [0.0, 0.9]:
+    t0 = time.perf_counter()
+    runs[mu] = optim.sgd(svm_loss_vectorized, W0, X_train, y_train, learning_rate=1e-7, reg=2.5e4,
+                         num_evals=steps, batch_size=200, seed=S.seed, momentum=mu)
+    r = runs[mu]
+    print(f"momentum {mu:.1f}: {steps} steps in {time.perf_counter() - t0:.1f} s, minibatch loss "
+          f"{r.history[0]:.2f} -> {np.mean(r.history[-10:]):.2f} (mean of the last 10), "
+          f"test accuracy {accuracy(r.W, X_test, y_test):.3f}")
+fig, axes = plt.subplots(1, 2, sharey=True)
+for ax, (mu, r) in zip(axes, runs.items(), strict=True):
+    ax.plot(r.history)
+    ax.set_title("plain SGD" if mu == 0 else f"SGD with momentum {mu}", fontsize=9)
+    ax.set_xlabel("step")
+axes[0].set_ylabel("minibatch loss")
+plt.show()
+
+# %% [markdown]
+# With momentum the loss falls much faster at the same learning rate: most of the early loss here is the
+# regularization term, whose gradient points the same way step after step, so the velocity builds up to
+# about ten times the plain step. Part of the gain is just that larger effective step; tuning $\eta$ for
+# plain SGD closes some of the gap, but momentum also smooths the minibatch noise, which a larger $\eta$
+# alone would amplify.
 
 # %% [markdown]
 # **Done.** That is the whole linear-classifier pipeline: scores, losses, gradients and optimization.
