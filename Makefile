@@ -8,8 +8,9 @@ NBVAL_ENV := CS231N_LITE_DATASET=synthetic MPLBACKEND=Agg
 
 .PHONY: venv demo test test-fast test-slow nbval notebooks lint bench data data-shared clean sysdeps-demo sysdeps-test
 
-# Debian packages: bubblewrap (the grading sandbox) and chromium (browser tests). Installed with apt-get when
-# missing and we are root; otherwise the command to run is printed.
+# Debian packages: bubblewrap (the grading sandbox), chromium (browser tests), postgresql (the shared-gradebook
+# tests start a throw-away server; Debian keeps its binaries in /usr/lib/postgresql/<v>/bin, off PATH).
+# Installed with apt-get when missing and we are root; otherwise the command to run is printed.
 define apt_need
 	@missing=""; for c in $(1); do command -v $${c%%:*} >/dev/null 2>&1 || missing="$$missing $${c#*:}"; done; \
 	if [ -n "$$missing" ]; then \
@@ -39,7 +40,7 @@ demo: venv sysdeps-demo
 
 ## Everything CI runs: lint, unit + slow tests (kernels, sandbox, browser, real data when present), nbval.
 test: venv sysdeps-test lint
-	$(BIN)/python -m pytest -m "slow or not slow" tests
+	$(BIN)/python -m pytest -m "slow or not slow" --durations=25 tests
 	$(MAKE) nbval
 
 ## The quick loop while developing (no kernels, no browser).
@@ -78,6 +79,7 @@ sysdeps-demo:
 
 sysdeps-test:
 	$(call apt_need,bwrap:bubblewrap chromium:chromium chromedriver:chromium-driver)
+	$(call apt_need,$(firstword $(wildcard /usr/lib/postgresql/*/bin/initdb) initdb):postgresql)
 
 clean:
 	rm -rf build test-artifacts .pytest_cache

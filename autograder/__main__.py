@@ -102,6 +102,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--memory-mb", type=int, default=2048, help="address-space limit per process (default 2048)"
     )
     g.add_argument("--allow-unsandboxed", action="store_true", help="grade without bwrap (TRUSTED code only)")
+    g.add_argument(
+        "--scheduler",
+        help="tcp://HOST:PORT of a Dask scheduler to grade on (default: an embedded cluster on this machine)",
+    )
+    g.add_argument("--force", action="store_true", help="regrade everyone (default: resume the ungraded)")
+    g.add_argument(
+        "--no-warm-kernels",
+        dest="warm",
+        action="store_false",
+        help="start every notebook's kernel from scratch (default: fork it from a pre-imported one per sandbox)",
+    )
 
     lp = common(
         sub.add_parser(
@@ -162,13 +173,6 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _progress(row) -> None:
-    print(
-        f"  graded {row.student}/{row.notebook}: {row.status} {row.score:g}/{row.max_score:g}",
-        file=sys.stderr,
-    )
-
-
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from autograder import api
@@ -192,13 +196,16 @@ def main(argv: list[str] | None = None) -> int:
                 cell_timeout=args.cell_timeout,
                 notebook_timeout=args.notebook_timeout,
                 memory_bytes=args.memory_mb * 1024 * 1024,
+                warm=args.warm,
             )
             res = api.grade(
                 students=args.students,
                 workers=args.workers,
                 options=opts,
                 allow_unsandboxed=args.allow_unsandboxed,
-                progress=_progress,
+                scheduler=args.scheduler,
+                force=args.force,
+                show_progress=True,
                 **common,
             )
             print(res.table())
@@ -227,6 +234,8 @@ def main(argv: list[str] | None = None) -> int:
     except SandboxUnavailable as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 3
+    except KeyboardInterrupt:
+        return 130
     except api.AutograderError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 3 if "bubblewrap" in str(exc) else 2

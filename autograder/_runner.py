@@ -30,13 +30,17 @@ import tempfile
 import time
 import traceback
 
+# nbformat -> jsonschema imports the optional rfc3987_syntax, which builds a Lark grammar at import: ~1.3 s of CPU
+# in every sandbox, for an "iri" string format no notebook schema uses. Marked absent, jsonschema skips it.
+sys.modules.setdefault("rfc3987_syntax", None)
+
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 try:
     import grader_wire as wire  # inside the sandbox: /grader/grader_wire.py
 except ImportError:  # the rlimits-only fallback runs autograder/_runner.py next to autograder/wire.py
     import wire  # type: ignore[no-redef]
 
-from nbclient.util import run_sync
+from nbclient.util import run_sync  # noqa: E402 - after the rfc3987_syntax guard
 
 KERNEL_LOG = "/tmp/runner-kernel.log"
 _FATAL = sys.stderr
@@ -77,7 +81,7 @@ def _in_bwrap_pid_namespace() -> bool:
         return False
 
 
-def _reset_sandbox(keep: tuple[str, ...] = ()) -> str:
+def _reset_sandbox(keep: tuple[str, ...] = (), keep_pids: tuple[int, ...] = ()) -> str:
     """Give the next notebook a fresh sandbox: kill every other process, empty /tmp and /dev/shm.
 
     Between the notebooks of one job nothing of the previous kernel may survive: a background process or a
@@ -88,7 +92,8 @@ def _reset_sandbox(keep: tuple[str, ...] = ()) -> str:
 
     me, parent = os.getpid(), os.getppid()
     for _ in range(100):
-        others = [int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) not in (me, parent, 1)]
+        spared = (me, parent, 1, *keep_pids)  # keep_pids: the warm-kernel zygote (it never ran student code)
+        others = [int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) not in spared]
         if not others:
             break
         for pid in others:
@@ -191,7 +196,7 @@ def _make_client(nb, job):
         nb,
         timeout=int(job.get("cell_timeout", 60)),
         startup_timeout=int(job.get("startup_timeout", 60)),
-        kernel_name="python3",
+        kernel_name=job.get("kernel_name") or "python3",
         allow_errors=True,
         interrupt_on_timeout=True,
         error_on_timeout=timeout_error,
@@ -320,7 +325,8 @@ def _serve_checkpoint(client, index, scratch, grader_in, grader_out, state) -> N
             try:
                 relay = Relay(client, scratch)
             except Exception as exc:  # noqa: BLE001 - the kernel is busy or dead
-                state.update(alive=False, dead_status="kernel_died", why=f"could not reach the kernel: {exc}")
+                why = f"the kernel no longer runs code for the grader (its IPython may be broken, e.g. by sys.stdout = None): {exc}"
+                state.update(alive=False, dead_status="kernel_died", why=why)
                 wire.write_frame(grader_out, {"op": "result", "status": "kernel_died", "error": state["why"]})
                 continue
         timeout = float(head.pop("timeout", 10.0))
@@ -442,6 +448,7 @@ def main() -> int:
     _no_dump()
     import nbformat
 
+    warm = None
     try:
         while True:
             try:
@@ -460,12 +467,16 @@ def main() -> int:
                 shutil.rmtree(lib_dir, ignore_errors=True)
                 dirty = ""
             else:
-                dirty = _reset_sandbox(keep=(log_path,))
+                dirty = _reset_sandbox(keep=(log_path, *_warm_files(warm)), keep_pids=_warm_pids(warm))
             os.environ["PYTHONPATH"] = lib_dir  # the kernel imports the staged packages from here
             try:
                 if dirty:
                     raise RuntimeError(dirty)
+                if warm is None and isolated and job.get("warm"):
+                    warm = _start_warm(lib_dir)  # imports while the first notebook is staged
                 _stage(lib_dir, files)
+                if warm is not None:
+                    job.update(_warm_kernel(warm, job))
                 result = execute(job, nbformat.from_dict(nb_dict), grader_in, grader_out, scratch)
             except (EOFError, wire.WireError):
                 raise
@@ -483,9 +494,49 @@ def main() -> int:
     except (EOFError, wire.WireError):
         return 3
     finally:
+        if warm is not None:
+            warm.close()
         if not isolated:
             shutil.rmtree(scratch, ignore_errors=True)
     return 0
+
+
+# ---- warm kernels (autograder/_warm.py, bound next to this file): one zygote per sandbox, one fork per notebook
+WARM_LOG = "/tmp/runner-warm.log"
+WARM_JUPYTER = "/tmp/grader-warm-jupyter"
+
+
+def _start_warm(lib_dir: str):
+    """Start the zygote (a clean exec, holding nothing of the job); None when _warm.py is not next to us."""
+    import importlib.util
+
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_warm.py")
+    if not os.path.exists(path):
+        return None
+    spec = importlib.util.spec_from_file_location("grader_warm", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    zygote = mod.Zygote(path, {**os.environ, "PYTHONPATH": lib_dir}, WARM_LOG).start()
+    zygote.module = mod
+    return zygote
+
+
+def _warm_files(warm) -> tuple[str, ...]:
+    return (WARM_LOG,) if warm is not None else ()
+
+
+def _warm_pids(warm) -> tuple[int, ...]:
+    return (warm.pid,) if warm is not None and warm.alive() else ()
+
+
+def _warm_kernel(warm, job) -> dict:
+    """Job keys making the next kernel a fork of the zygote (restarted if a notebook killed it); cold if not ready."""
+    warm.ensure()
+    if not warm.wait_ready(timeout=float(job.get("startup_timeout", 60))):
+        return {"kernel_name": None}
+    warm.module.write_kernel_spec(WARM_JUPYTER, warm.warm_path, warm.address)
+    os.environ["JUPYTER_PATH"] = WARM_JUPYTER
+    return {"kernel_name": warm.module.KERNEL_NAME}
 
 
 if __name__ == "__main__":

@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from autograder import wire
+from autograder import _checks_features, wire
 
 __all__ = ["NAMES", "CASE_SETS", "Call", "Callback", "Fail", "LocalCaller", "Verdict", "check", "run_check"]
 
@@ -57,6 +57,7 @@ NAMES = (
     "softmax_loss_naive",
     "softmax_loss_vectorized",
     "numerical_gradient",
+    "color_histogram_hsv",
 )
 CASE_SETS = ("visible", "hidden")
 PUBLIC_SEED = "public"
@@ -846,6 +847,7 @@ _CHECKS = {
     "softmax_loss_naive": lambda ctx: _check_loss_fn(ctx, "softmax"),
     "softmax_loss_vectorized": lambda ctx: _check_vectorized(ctx, "softmax"),
     "numerical_gradient": _check_numerical_gradient,
+    "color_histogram_hsv": _checks_features.run,  # notebook 05 (cases, judge and hints live in that module)
 }
 
 

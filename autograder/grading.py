@@ -25,15 +25,11 @@ True
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import dataclasses
-import json
 import os
-import queue
 import shutil
 import subprocess
 import sys
-import threading
 import time
 import warnings
 from dataclasses import dataclass
@@ -41,7 +37,7 @@ from pathlib import Path
 
 from autograder import course as _course
 from autograder import sandbox, tamper, wire
-from autograder.results import AutograderError, GradeResult, GradeRow
+from autograder.results import AutograderError, GradeResult
 
 __all__ = ["GradeOptions", "grade", "grade_submission", "default_workers", "prepare_data", "staged_files"]
 
@@ -50,6 +46,8 @@ WIRE = Path(__file__).with_name("wire.py")
 KERNEL_HELPER = Path(__file__).with_name("_kernel.py")
 SANDBOX_RUNNER = "/grader/runner.py"
 SANDBOX_WIRE = "/grader/grader_wire.py"
+WARM = Path(__file__).with_name("_warm.py")  # warm kernels: one zygote per sandbox, bound next to the runner
+SANDBOX_WARM = "/grader/_warm.py"
 LIB_DIR = "/tmp/grader-lib"
 
 
@@ -72,6 +70,7 @@ class GradeOptions:
     max_processes: int = 128
     max_cell_output: int = 200_000
     max_total_output: int = 5_000_000
+    warm: bool = True  # fork each notebook's kernel from a pre-imported zygote (autograder/_warm.py)
 
     def limits(self) -> sandbox.Limits:
         return sandbox.Limits(
@@ -241,7 +240,7 @@ def grade_submission(job: dict) -> dict:
     data_dir = Path(job["data_dir"])
     isolated = sandbox.find_bwrap() is not None
     env = _sandbox_env(data_dir, isolated=isolated)
-    binds = [(RUNNER, SANDBOX_RUNNER), (WIRE, SANDBOX_WIRE), (data_dir, data_dir)]
+    binds = [(RUNNER, SANDBOX_RUNNER), (WIRE, SANDBOX_WIRE), (WARM, SANDBOX_WARM), (data_dir, data_dir)]
     hide = [repo, _course.REPO, Path.home(), *[Path(h) for h in job.get("hide", [])]]
     files = staged_files(repo)
     runner_job = {
@@ -252,6 +251,7 @@ def grade_submission(job: dict) -> dict:
         "max_total_output": options.max_total_output,
         "lib_dir": LIB_DIR,
         "work_dir": "/tmp/work",
+        "warm": options.warm,
     }
     t0 = time.monotonic()
     try:
@@ -321,8 +321,14 @@ def grade(
     allow_unsandboxed: bool = False,
     repo: str | os.PathLike | None = None,
     progress=None,
+    scheduler=None,
+    force: bool = False,
+    show_progress: bool = False,
+    echo=None,
 ) -> GradeResult:
-    """Autograde submissions in parallel sandboxes; nbgrader writes the gradebook (see module docstring).
+    """Autograde submissions in sandboxes, one Dask task (:func:`grade_submission`) per submission; nbgrader
+    writes the gradebook. The batch runs on :mod:`autograder.cluster` (an embedded LocalCluster, or a Dask
+    scheduler); see there.
 
     Parameters
     ----------
@@ -331,9 +337,9 @@ def grade(
     assignment : str
         Assignment id.
     students : list of str, optional
-        Only these students (default: everyone under ``submitted/``).
+        Only these students (default: everyone under ``submitted/``); named students are always regraded.
     workers : int, optional
-        Parallel sandboxes (default: number of cores).
+        Parallel sandboxes of the embedded cluster (default: number of cores).
     db_url : str, optional
         SQLAlchemy URL of the gradebook (default from the course config / ``gradebook.db``).
     options : GradeOptions, optional
@@ -341,154 +347,40 @@ def grade(
     allow_unsandboxed : bool
         Grade without bubblewrap (rlimits only, loud warning). Otherwise a missing bwrap is an error.
     repo : path, optional
-        Where ``cs231n_lite`` and ``autograder/checks.py`` are staged from (default: this checkout).
+        Where ``cs231n_lite`` is staged from (default: this checkout; workers use their own checkout).
     progress : callable, optional
         Called with each finished :class:`GradeRow`.
+    scheduler : None, str or distributed.Client
+        ``"tcp://HOST:PORT"`` of a Dask scheduler (or a Client) to grade on an existing cluster.
+    force : bool
+        Regrade everyone (default: resume, skipping submissions already graded with the same files and code).
+    show_progress : bool
+        Show a tqdm progress bar on stderr.
+    echo : callable, optional
+        Where notices (dashboard address, refused workers, resume) go; default stderr.
 
     Returns
     -------
     GradeResult
         One row per (student, notebook), scores read back from the gradebook.
     """
-    import nbformat
+    from autograder import cluster
 
-    t0 = time.monotonic()
-    cdir = _course.resolve_course_dir(course_dir)
-    url = _course.resolve_db_url(cdir, db_url)
-    if sandbox.find_bwrap() is None and not allow_unsandboxed:
-        raise AutograderError(
-            "bubblewrap (bwrap) is not available, so student code cannot be sandboxed; install it "
-            "(`apt-get install bubblewrap`) or, for trusted notebooks only, pass --allow-unsandboxed."
-        )
-    notebooks = _course.require_release(cdir, url, assignment)
-    options = options or GradeOptions()
-    workers = int(workers or default_workers())
-    if workers < 1:
-        raise AutograderError(f"workers must be >= 1, got {workers}")
-    submitted = cdir / "submitted"
-    found = sorted(p.parent.name for p in submitted.glob(f"*/{assignment}") if p.is_dir())
-    if students:
-        missing = sorted(set(students) - set(found))
-        if missing:
-            raise AutograderError(
-                f"no submission for {missing} in {submitted}: did you run `python -m autograder collect`?"
-            )
-        found = [s for s in found if s in set(students)]
-    if not found:
-        raise AutograderError(
-            f"no submissions found in {submitted}/<student>/{assignment}: did you run "
-            f"`python -m autograder collect --course-dir {cdir} --source <folder or zip>`?"
-        )
-
-    state = _course.state_dir(cdir)
-    executed_root = state / "executed"
-    repo_path = Path(repo).resolve() if repo else _course.REPO
-    data_dir = prepare_data(state, repo=repo_path)
-    secret = _course.ensure_secret(cdir)
-    _, cfg = _course.coursedir(cdir, url)
-
-    # ---- phase 1a: sanitize in the trusted parent (main thread, gradebook read-only), student by student
-    rows: dict[tuple[str, str], GradeRow] = {}
-    tampered: dict[tuple[str, str], str] = {}
-
-    def _prepare(student: str) -> list[dict]:
-        shutil.rmtree(executed_root / student, ignore_errors=True)
-        (executed_root / student).mkdir(parents=True, exist_ok=True)
-        items = []
-        for name in notebooks:
-            path = submitted / student / assignment / f"{name}.ipynb"
-            if not path.exists():
-                rows[student, name] = GradeRow(
-                    student, name, "missing_notebook", error=f"{path.name} not submitted"
-                )
-                continue
-            try:
-                nb = nbformat.read(str(path), as_version=4)
-            except Exception as exc:  # noqa: BLE001 - a bad file is a row, not a crashed batch
-                msg = f"not a readable notebook: {type(exc).__name__}: {exc}".splitlines()[0][:300]
-                rows[student, name] = GradeRow(student, name, "invalid_notebook", error=msg)
-                continue
-            try:  # tampered nbgrader metadata: repaired and named before nbgrader's own sanitize step
-                report = tamper.inspect(nb, tamper.release_notebook(cfg, assignment, name), notebook=name)
-                nb, tampered[student, name] = report.notebook, report.message
-                nb = _sanitize(
-                    nb, student=student, assignment=assignment, notebook=name, db_url=url, config=cfg
-                )
-            except Exception as exc:  # noqa: BLE001
-                msg = f"nbgrader could not sanitize it: {type(exc).__name__}: {exc}".splitlines()[0][:300]
-                rows[student, name] = GradeRow(student, name, "invalid_notebook", error=msg)
-                continue
-            items.append({"name": name, "notebook": nb})
-        return items
-
-    common = {
-        "secret": secret,
-        "data_dir": str(data_dir),
-        "repo": str(repo_path),
-        "options": dataclasses.asdict(options),
-        "hide": [str(cdir)],
-        "allow_unsandboxed": allow_unsandboxed,
-    }
-
-    # ---- phase 1b (parallel, one sandbox per student: a fresh kernel and a wiped /tmp per notebook)
-    # ---- phase 2 (main thread only, one student at a time, as soon as its sandbox is done)
-    slot_pool: queue.Queue = queue.Queue()
-    for i in range(workers):
-        slot_pool.put(i)
-    sandboxed = sandbox.find_bwrap() is not None
-    lock = threading.Lock()
-
-    def _task(student: str, items: list[dict]) -> str:
-        t = time.monotonic()
-        slot = slot_pool.get()
-        fallback = {"status": "error", "error": "the sandbox returned no result for this notebook"}
-        try:
-            out = grade_submission({**common, "student": student, "notebooks": items, "slot": slot})
-            results = out["results"]
-        except Exception as exc:  # noqa: BLE001
-            results = {}
-            fallback = {"status": "error", "error": f"{type(exc).__name__}: {exc}"}
-        finally:
-            slot_pool.put(slot)
-        base = executed_root / student
-        for item in items:
-            name = item["name"]
-            res = results.get(name) or fallback
-            if res.get("notebook"):
-                _write_atomic(base / f"{name}.ipynb", nbformat.writes(nbformat.from_dict(res["notebook"])))
-            seconds = float(res.get("seconds") or (time.monotonic() - t))
-            meta = {"status": res.get("status", "error"), "error": res.get("error", ""), "seconds": seconds}
-            if tampered.get((student, name)):
-                meta["error"] = "; ".join(m for m in (tampered[student, name], meta["error"]) if m)
-                meta["status"] = "tampered" if meta["status"] == "ok" else meta["status"]
-            _write_atomic(base / f"{name}.json", json.dumps(meta))
-            with lock:
-                rows[student, name] = GradeRow(
-                    student, name, meta["status"], error=meta["error"], seconds=seconds
-                )
-        return student
-
-    phase2 = 0.0
-    with cf.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="grade") as pool:
-        futures, nothing_to_run = [], []
-        for student in found:  # workers start on the first student while the next ones are sanitized
-            items = _prepare(student)
-            if items:
-                futures.append(pool.submit(_task, student, items))
-            else:
-                nothing_to_run.append(student)
-        for student in nothing_to_run:
-            t2 = time.monotonic()
-            _phase2(cdir, url, assignment, student, notebooks, rows, executed_root, progress)
-            phase2 += time.monotonic() - t2
-        for fut in cf.as_completed(futures):
-            student = fut.result()
-            t2 = time.monotonic()
-            _phase2(cdir, url, assignment, student, notebooks, rows, executed_root, progress)
-            phase2 += time.monotonic() - t2
-
-    ordered = [rows[s, n] for s in found for n in notebooks]
-    return GradeResult(cdir, assignment, ordered, workers, sandboxed, time.monotonic() - t0, phase2)
+    return cluster.grade(
+        course_dir=course_dir,
+        assignment=assignment,
+        students=students,
+        workers=workers,
+        db_url=db_url,
+        options=options,
+        allow_unsandboxed=allow_unsandboxed,
+        repo=repo,
+        progress=progress,
+        scheduler=scheduler,
+        force=force,
+        show_progress=show_progress,
+        echo=echo,
+    )
 
 
 def _phase2(

@@ -45,6 +45,7 @@ GRADE_LINE = re.compile(
     r'(?:, cases="(?P<cases>visible|hidden)")?\)$'
 )
 BEGIN, END = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"
+MAX_FRAME = 64 * 1024 * 1024  # bytes the trusted side accepts in one frame from a sandbox (a value, a notebook)
 
 
 @dataclass
@@ -154,7 +155,7 @@ class RemoteCaller:
                 self.proc.stdin, {"op": "call", "fn": name, "timeout": timeout, "value": tree}, blobs
             )
             while True:
-                head, data = wire.read_frame(self.proc.stdout)
+                head, data = wire.read_frame(self.proc.stdout, max_total=MAX_FRAME)
                 if head.get("op") == "callback":
                     self._callback(head, data, callbacks)
                     continue
@@ -276,7 +277,7 @@ def judge_notebook(proc, nb, *, job: dict, files: dict, secret: str, call_timeou
             proc.stdin, {"op": "notebook", "job": {**job, "checkpoints": sorted(by_index)}}, [payload]
         )
         while True:
-            head, data = wire.read_frame(proc.stdout)
+            head, data = wire.read_frame(proc.stdout, max_total=MAX_FRAME)
             op = head.get("op")
             if op == "checkpoint":
                 gc = by_index.get(head.get("index"))

@@ -51,7 +51,7 @@ STUDENT_PACKAGES = {
     "joblib",  # notebook 05: parallel feature extraction
     "ipywidgets",
     "ipympl",
-    "cloudpickle",  # notebook 05: feature-cache pickling
+    "cloudpickle",  # notebook 05: sends the feature functions to the worker processes
 }
 
 STUDENT_README = """\

@@ -34,6 +34,7 @@ STATUSES = (
     "missing_notebook",  # the student did not submit this notebook
     "invalid_notebook",  # not a readable notebook
     "tampered",  # nbgrader metadata changed (points, grade ids, cells...): repaired and graded; message names cells
+    "worker_killed",  # its grading task was on more Dask workers that died than allowed (autograder.cluster)
     "error",  # anything else (the message says what)
 )
 
@@ -134,6 +135,10 @@ class GradeResult:
     gradebook_seconds: float = 0.0  # time spent in phase 2 (nbgrader autograde, the single gradebook writer)
     #: {student: autograder.scores.Standing} read back from the gradebook (auto / written / pending split)
     standings: dict = field(default_factory=dict)
+    client_cpu_seconds: float = (
+        0.0  # CPU of the client's serial part (sanitizing + phase 2), see autograder.cluster
+    )
+    resumed: int = 0  # submissions kept from an earlier run (not graded again)
 
     def totals(self) -> dict[str, tuple[float, float]]:
         """Return ``{student: (score, max_score)}`` summed over notebooks."""

@@ -6,7 +6,9 @@ In ONE run, so every side sees the same machine load, the same class of ``--stud
 the four real notebooks is graded:
 
 1. by this checkout's ``python -m autograder grade`` (sandbox + trusted judge), 1 worker;
-2. by the BASELINE grader (``git archive`` of ``--baseline``, the in-kernel design), 1 worker;
+2. by the BASELINE grader (``autograder/`` from ``git archive`` of ``--baseline``, the in-kernel design) on the SAME
+   notebooks and ``cs231n_lite`` (this checkout's, with the trusted grade lines turned back into the old one-line
+   hidden calls), 1 worker;
 3. by plain serial ``nbgrader autograde`` of the baseline course (unsandboxed, nbgrader's own Execute), for scale.
 
 It prints seconds per submission, the ratio trusted / baseline (target <= 1.25) and the load average.
@@ -41,10 +43,25 @@ for i in range(n):
 api.collect(course_dir=course, source=wd / "class")
 api.grade(course_dir=course, students=["s00"], workers=1)  # warm-up: data set, caches
 t = time.monotonic()
-res = api.grade(course_dir=course, workers=1)
+res = api.grade(course_dir=course, workers=1, force=True)  # every student, s00 too (no resume)
 secs = time.monotonic() - t
 print("RESULT" + json.dumps({"per_submission": secs / n, "totals": {s: v[0] for s, v in res.totals().items()}}))
 """
+
+
+def _old_convention(text: str) -> str:
+    """A notebook with the trusted grade lines rewritten for the in-kernel grader: visible cells lose their hidden
+    block, hidden cells call ``checks.check(name, fn)`` without ``cases=``."""
+    import nbformat
+
+    nb = nbformat.reads(text, as_version=4)
+    for cell in nb.cells:
+        src = cell.get("source", "")
+        if 'cases="visible")' in src:
+            cell["source"] = src.split("\n### BEGIN HIDDEN TESTS", 1)[0]
+        elif ', cases="hidden")' in src:
+            cell["source"] = src.replace(', cases="hidden")', ")")
+    return nbformat.writes(nb)
 
 
 def _side(tree: Path, wd: Path, n: int) -> dict:
@@ -93,6 +110,13 @@ def main(argv=None) -> int:
     )
     with tarfile.open(archive) as tar:
         tar.extractall(old, filter="data")
+    # same notebooks and package on both sides: only the grader differs
+    shutil.rmtree(old / "cs231n_lite")
+    shutil.copytree(REPO / "cs231n_lite", old / "cs231n_lite", ignore=shutil.ignore_patterns("__pycache__"))
+    for f in (old / "notebooks").glob("*.ipynb"):
+        f.unlink()
+    for f in sorted((REPO / "notebooks").glob("0*.ipynb")):
+        (old / "notebooks" / f.name).write_text(_old_convention(f.read_text()))
     print(f"load average before: {os.getloadavg()}  cores: {os.cpu_count()}")
     new = _side(REPO, wd / "trusted", args.students)
     base = _side(old, wd / "baseline", args.students)

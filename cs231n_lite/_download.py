@@ -25,8 +25,6 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
-import pooch
-
 CHUNK = 1 << 20
 HTTP_CHUNK = 1 << 16  # pooch writes (and counts) one chunk at a time; small enough to report progress exactly
 
@@ -45,6 +43,8 @@ class UnsafeArchiveError(DatasetError):
 
 def sha256_of(path: str | os.PathLike) -> str:
     """Return the hex SHA256 digest of the file at `path` (:func:`pooch.file_hash`)."""
+    import pooch  # imported when needed: it pulls in tqdm and friends (~0.2 s), every notebook imports datasets
+
     return pooch.file_hash(str(path), alg="sha256")
 
 
@@ -118,6 +118,8 @@ def _copy_file_url(url: str, output_file: str) -> None:
 @contextlib.contextmanager
 def _quiet_pooch():
     """pooch logs the temp path and advice about its own API at INFO level; the progress bar says enough."""
+    import pooch
+
     logger = pooch.get_logger()
     level = logger.level
     logger.setLevel(logging.WARNING)
@@ -154,6 +156,7 @@ def download(
     ...          expected_size=3, progress=False).read_bytes()
     b'abc'
     """
+    import pooch
     import requests  # pooch's HTTP client; imported lazily like pooch does
 
     dest = Path(dest)

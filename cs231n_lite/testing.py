@@ -71,7 +71,10 @@ TODOS = {
         "cell 'numerical-gradient' in 04_optimization",
         lambda: ((lambda x: float(np.sum(x * x)), np.ones(2)), {}),
     ),
-    "color_histogram_hsv": ("cell 'color-hist' in 05_features", lambda: ((np.zeros((1, 2, 2, 3), np.uint8),), {})),
+    "color_histogram_hsv": (
+        "cell 'color-hist' in 05_features",
+        lambda: ((np.zeros((1, 2, 2, 3), np.uint8),), {}),
+    ),
 }
 
 
@@ -116,7 +119,14 @@ def _fmt(value) -> str:
 
 
 def assert_close(
-    actual, expected, *, name: str, rtol: float = 1e-5, atol: float = 1e-8, hint: str = ""
+    actual,
+    expected,
+    *,
+    name: str,
+    rtol: float = 1e-5,
+    atol: float = 1e-8,
+    hint: str = "",
+    mistakes: dict | None = None,
 ) -> None:
     """Assert that ``actual`` matches ``expected`` in shape and value.
 
@@ -128,7 +138,11 @@ def assert_close(
     rtol, atol : float, keyword-only
         Tolerances as in :func:`numpy.allclose`.
     hint : str, keyword-only
-        Appended to the failure message.
+        Appended to the failure message when no known mistake matches.
+    mistakes : dict, keyword-only
+        ``{explanation: value that mistake produces}`` (or a predicate ``f(actual) -> bool`` instead of the value):
+        when ``actual`` matches one of them (same tolerances), its explanation is the hint -- the bug that
+        actually happened, not a general advice.
 
     Examples
     --------
@@ -137,7 +151,20 @@ def assert_close(
     Traceback (most recent call last):
     ...
     AssertionError: scores: expected [1.  2.5], got [1. 2.] (largest difference 0.5 at index (1,)).
+    >>> assert_close(3.9, 2.9, name="hinge", hint="Sum over the wrong classes.",
+    ...              mistakes={"The correct class was counted too (it adds max(0, 0 + 1) = 1).": 2.9 + 1})
+    Traceback (most recent call last):
+    ...
+    AssertionError: hinge: expected 2.9, got 3.9 (largest difference 1). The correct class was counted too (it adds max(0, 0 + 1) = 1).
     """
+    for explanation, value in (mistakes or {}).items():
+        try:
+            hit = bool(value(actual)) if callable(value) else _close(actual, value, rtol=rtol, atol=atol)
+            if hit and not _close(actual, expected, rtol=rtol, atol=atol):
+                hint = explanation
+                break
+        except (TypeError, ValueError):
+            continue
     tail = f" {hint}" if hint else ""
     if actual is None:
         raise AssertionError(f"{name}: expected {_fmt(expected)}, got None — did you forget `return`?{tail}")

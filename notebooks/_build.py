@@ -65,12 +65,9 @@ BEGIN_SOLUTION, END_SOLUTION = "### BEGIN SOLUTION", "### END SOLUTION"
 BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 TRUSTED_LINE = re.compile(
     r'from autograder import checks; checks\.check\("(?P<name>\w+)", (?P<arg>\w+)'
-    r'(?:, cases="(?P<cases>visible|hidden)")?\)'
+    r', cases="(?P<cases>visible|hidden)"\)'
 )
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
-#: Transition of TEAM.md #1: until ``checks.check(..., cases=...)`` is in main, a visible cell may end
-#: without a hidden block and a hidden cell's line may omit ``cases=``.  When it lands, set this True.
-REQUIRE_CASES = True
 
 
 class SourceError(ValueError):
@@ -135,8 +132,6 @@ def _check_hidden_block(src: str, where: Where, *, role: str | None, names: tupl
             raise SourceError(f"{where}: hidden-test markers outside a visible/hidden test cell")
         return None
     example = f'from autograder import checks; checks.check("<fn>", <fn>, cases="{role}")'
-    if n_begin == 0 and n_end == 0 and role == "visible" and not REQUIRE_CASES:
-        return None
     if n_begin != 1 or n_end != 1:
         raise SourceError(
             f"{where}: a {role} cell ends with exactly one hidden block, found {n_begin} {BEGIN_HIDDEN!r} "
@@ -161,9 +156,7 @@ def _check_hidden_block(src: str, where: Where, *, role: str | None, names: tupl
             f"{where}: {name!r} is not a check of the trusted judge (autograder.checks.NAMES: "
             f"{', '.join(names)}); register it there first (README 'Authoring')"
         )
-    if m["cases"] is None and REQUIRE_CASES:
-        raise SourceError(f"{where}: the trusted line needs cases=\"{role}\": `{example}`")
-    if m["cases"] is not None and m["cases"] != role:
+    if m["cases"] != role:
         raise SourceError(f'{where}: a {role} cell checks cases="{role}", not cases="{m["cases"]}"')
     return name
 

@@ -110,7 +110,7 @@ def graded(tmp_path_factory, repo_root):
     parallel = api.grade(course_dir=course, workers=2, options=opts)
     db_url = f"sqlite:///{course / 'gradebook.db'}"
     first_db = h.gradebook_scores(db_url, EXPECTED)
-    serial = api.grade(course_dir=course, workers=1, options=opts)
+    serial = api.grade(course_dir=course, workers=1, options=opts, force=True)  # a real regrade, not a resume
     return {"course": course, "parallel": parallel, "serial": serial, "db_url": db_url, "first_db": first_db}
 
 

@@ -94,7 +94,8 @@ def test_feedback_has_outcomes_but_no_hidden_source(course):
     bob_a = _visible_text(course / "feedback" / "bob" / h.ASSIGNMENT / "tiny_a.html")
     assert "# hidden test" in bob_a and "NotImplementedError" in bob_a
     eve_b = _visible_text(course / "feedback" / "eve" / h.ASSIGNMENT / "tiny_b.html")
-    assert "[hidden test]" in eve_b
+    # eve printed the kernel's input history: the hidden lines were never in that kernel, so nothing to redact
+    assert "ValueError" in eve_b and "checks.check" not in eve_b
 
 
 @pytest.mark.slow

@@ -153,3 +153,53 @@ def test_errors_in_the_students_function_become_messages():
         cf.check(in_place, cases="visible")
     with pytest.raises(AssertionError, match="expected a function"):
         cf.check(None, cases="visible")
+
+
+# ---------------------------------------------------------------------------------------------------- grading
+@pytest.mark.slow
+def test_notebook_05_graded_by_the_trusted_judge(tmp_path, repo_root):
+    """Release notebook 05, grade three students in the sandbox: right, not normalized, TODO left open."""
+    import shutil
+
+    import nbformat
+    from nbgrader.api import Gradebook
+
+    from autograder import api
+
+    src = tmp_path / "source"
+    src.mkdir()
+    shutil.copy(repo_root / "notebooks" / "05_features.ipynb", src)
+    course = tmp_path / "course"
+    released = api.release(course_dir=course, source=src)
+    assert released.leaks == [] and released.notebooks == ["05_features"]
+
+    def grade_ids(nb):
+        return {c.metadata.get("nbgrader", {}).get("grade_id"): c for c in nb.cells}
+
+    source_nb = nbformat.read(src / "05_features.ipynb", as_version=4)
+    solution = grade_ids(source_nb)["color-hist"].source
+    unnormalized = solution.replace("if normalized:", "if False:")
+    assert unnormalized != solution
+    svm = grade_ids(source_nb)["svm-paste"].source
+    for student, todo in [("ada", solution), ("bob", unnormalized), ("cy", None)]:
+        nb = nbformat.read(released.release_dir / "05_features.ipynb", as_version=4)
+        cells = grade_ids(nb)
+        if todo is not None:
+            cells["color-hist"].source = todo
+            cells["svm-paste"].source = svm
+        (tmp_path / "class" / student).mkdir(parents=True)
+        nbformat.write(nb, tmp_path / "class" / student / "05_features.ipynb")
+    api.collect(course_dir=course, source=tmp_path / "class")
+    result = api.grade(course_dir=course, workers=1)
+    assert {r.student: r.status for r in result.rows} == {"ada": "ok", "bob": "ok", "cy": "ok"}, result.table()
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "cs231n_lite") as gb:
+
+        def score(student):
+            return [
+                float(gb.find_grade(g, "05_features", "linear_classifiers", student).score)
+                for g in ("color-hist-visible", "color-hist-hidden")
+            ]
+
+        assert score("ada") == [1.0, 2.0]
+        assert score("bob") == [0.0, 0.0]  # the visible case already shows the missing normalization
+        assert score("cy") == [0.0, 0.0]

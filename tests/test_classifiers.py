@@ -140,7 +140,8 @@ def test_student_bundle_without_reference_asks_for_loss_fn(monkeypatch):
 def test_no_eager_import_of_reference(repo_root):
     code = (
         "import sys, cs231n_lite, cs231n_lite.classifiers, cs231n_lite.gradient_check, cs231n_lite._validation, "
-        "cs231n_lite.optim, cs231n_lite.vis; print(any(m.startswith('cs231n_lite.reference') for m in sys.modules))"
+        "cs231n_lite.optim, cs231n_lite.vis, cs231n_lite.testing, cs231n_lite.datasets, cs231n_lite.session; "
+        "print(any(m.startswith(('cs231n_lite.reference', 'pooch')) for m in sys.modules))"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], cwd=repo_root, capture_output=True, text=True, check=True

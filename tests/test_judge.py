@@ -173,3 +173,119 @@ def test_sandbox_runs_through_a_symlinked_virtualenv(tmp_path):
     rc, prefix = out.stdout.split()[:2]
     assert rc == "0", out.stdout
     assert Path(prefix).resolve() == Path(sys.prefix).resolve()
+
+
+SLEEPER = """\
+import signal, time
+import numpy as np
+def hinge_loss(scores, y):
+    if len(scores) == 5:  # only on a hidden input: ignore the grader's interrupt, sleep past every limit
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        time.sleep(600)
+    s = np.asarray(scores, dtype=float)
+    return float(np.maximum(0.0, s - s[y] + 1.0).sum() - 1.0)
+"""
+
+
+@pytest.mark.slow
+def test_a_call_that_hangs_with_sigint_ignored_scores_zero_with_status(tmp_path):
+    """Silence is no pass: the judge times the call out, the runner stops the kernel, the cell is 0 (timeout)."""
+    import dataclasses
+
+    from autograder import grading, sandbox
+
+    if sandbox.find_bwrap() is None:
+        pytest.skip("needs bubblewrap")
+    nb = _nb(
+        nbformat.v4.new_code_cell(SLEEPER),
+        _grade(
+            HIDDEN.format(
+                'from autograder import checks; checks.check("hinge_loss", hinge_loss, cases="visible")'
+            ),
+            "v",
+            1,
+        ),
+        _grade(
+            HIDDEN.format(
+                'from autograder import checks; checks.check("hinge_loss", hinge_loss, cases="hidden")'
+            ),
+            "h",
+            2,
+        ),
+        _grade(
+            HIDDEN.format(
+                'from autograder import checks; checks.check("hinge_loss", hinge_loss, cases="visible")'
+            ),
+            "v2",
+            1,
+        ),
+    )
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    data = tmp_path / "data"
+    data.mkdir()
+    opts = grading.GradeOptions(call_timeout=2.0, notebook_timeout=60)
+    out = grading.grade_submission(
+        {
+            "student": "s",
+            "notebooks": [{"name": "n", "notebook": nb}],
+            "secret": "k" * 64,
+            "data_dir": str(data),
+            "repo": str(Path(__file__).resolve().parents[1]),
+            "options": dataclasses.asdict(opts),
+        }
+    )
+    res = out["results"]["n"]
+    assert res["verdicts"]["v"]["passed"] is True  # the public cases never sleep
+    assert res["verdicts"]["h"] == {
+        "passed": False,
+        "status": "timeout",
+        "message": res["verdicts"]["h"]["message"],
+    }
+    assert "did not return within 2 s" in res["verdicts"]["h"]["message"]
+    assert res["status"] == "timeout"
+    graded = nbformat.from_dict(res["notebook"])
+    from nbgrader.utils import determine_grade
+
+    scores = [determine_grade(graded.cells[i])[0] for i in (1, 2, 3)]
+    assert scores == [1.0, 0, 0]  # the kernel was stopped: the last cell was never checked
+    assert graded.cells[3].outputs[-1].ename == "NotExecuted"
+
+
+@pytest.mark.slow
+def test_full_real_submission_same_points_from_plain_nbgrader_and_grade(tmp_path):
+    """The four real notebooks, solved: a TA's plain `nbgrader autograde` (no CIFAR-10, no env vars set) gives
+    every autograded point, exactly like `python -m autograder grade`."""
+    from autograder import api, samples, sandbox
+
+    if sandbox.find_bwrap() is None:
+        pytest.skip("needs bubblewrap")
+    course = tmp_path / "course"
+    api.release(course_dir=course)
+    made = samples.make_sample_class(
+        source_dir=course / "source" / "linear_classifiers", out_dir=tmp_path / "staging", kinds=["full"]
+    )
+    sid = made[0].student_id
+    api.collect(course_dir=course, source=tmp_path / "staging" / "submitted")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CS231N_LITE", "NBGRADER"))}
+    env["PATH"] = f"{Path(sys.executable).parent}:{env.get('PATH', '')}"
+    proc = subprocess.run(
+        [str(Path(sys.executable).with_name("nbgrader")), "autograde", "linear_classifiers"],
+        cwd=course,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    from nbgrader.api import Gradebook
+
+    def auto_scores():
+        with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "cs231n_lite") as gb:
+            sub = gb.find_submission("linear_classifiers", sid)
+            return {nb.name: (float(nb.code_score), float(nb.max_code_score)) for nb in sub.notebooks}
+
+    plain = auto_scores()
+    assert all(got == want for got, want in plain.values()), plain
+    assert sum(want for _, want in plain.values()) == 27.0
+    api.grade(course_dir=course, workers=1)
+    assert auto_scores() == plain

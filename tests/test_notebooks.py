@@ -19,7 +19,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 NB_DIR = ROOT / "notebooks"
-NAMES = ["01_scores_and_losses", "02_svm", "03_softmax", "04_optimization"]
+NAMES = ["01_scores_and_losses", "02_svm", "03_softmax", "04_optimization", "05_features"]
 
 #: contract: the student TODO functions of each notebook
 TODOS = {
@@ -27,6 +27,7 @@ TODOS = {
     "02_svm": ["svm_loss_naive", "svm_loss_vectorized", "train_sgd"],
     "03_softmax": ["softmax_loss_naive", "softmax_loss_vectorized"],
     "04_optimization": ["numerical_gradient"],
+    "05_features": ["color_histogram_hsv"],
 }
 #: lecture numbers that must be printed by a `# NBVAL_CHECK_OUTPUT` cell (stored outputs)
 LECTURE_NUMBERS = {
@@ -73,6 +74,12 @@ def nbg(cell) -> dict:
 def test_the_four_notebooks_exist():
     found = sorted(p.stem for p in NB_DIR.glob("*.ipynb"))
     assert found == NAMES
+
+
+def test_every_notebook_is_built_from_one_source():
+    """No hand-made .ipynb and no unbuilt source (files starting with _ are drafts the build skips)."""
+    sources = sorted(p.stem for p in (NB_DIR / "src").glob("*.py") if not p.name.startswith("_"))
+    assert sources == NAMES
 
 
 @pytest.fixture(params=NAMES)
@@ -227,6 +234,7 @@ def test_svm_paste_cell_of_04_is_the_02_solution():
         return cell.source.split("### BEGIN SOLUTION", 1)[1]
 
     assert solution("04_optimization", "svm-paste") == solution("02_svm", "svm-vectorized")
+    assert solution("05_features", "svm-paste") == solution("02_svm", "svm-vectorized")
 
 
 def test_sources_survive_opening_and_saving_in_jupyterlab(tmp_path):
@@ -283,10 +291,7 @@ from autograder import checks; checks.check("hinge_loss", hinge_loss, cases="hid
 
 
 def _build_text(tmp_path, text):
-    path = tmp_path / "src" / "09_tiny.py"
-    path.parent.mkdir(exist_ok=True)
-    path.write_text(text)
-    return _builder().build(path)
+    return _builder().build(_write(tmp_path, text))
 
 
 def test_build_maps_roles_to_nbgrader_metadata(tmp_path):
@@ -382,6 +387,20 @@ def test_build_maps_roles_to_nbgrader_metadata(tmp_path):
             "# %%\nimport numpy as np",
             "# %%\n### BEGIN HIDDEN TESTS\nimport numpy as np\n### END HIDDEN TESTS",
             "hidden-test markers outside a visible/hidden test cell",
+        ),
+        (
+            'assert double(2) == 4\n### BEGIN HIDDEN TESTS\n'
+            'from autograder import checks; checks.check("hinge_loss", hinge_loss, cases="visible")\n'
+            "### END HIDDEN TESTS",
+            "assert double(2) == 4",
+            "cell 4 ('# %% visible id=\"double-visible\" points=1'): a visible cell ends with exactly one "
+            "hidden block, found 0",
+        ),
+        (
+            'checks.check("hinge_loss", hinge_loss, cases="hidden")',
+            'checks.check("hinge_loss", hinge_loss)',
+            'the hidden block holds exactly one line `from autograder import checks; checks.check("<fn>", <fn>, '
+            'cases="hidden")`',
         ),
         (
             '# %% todo id="double"',
@@ -556,11 +575,14 @@ testing.assert_close(softmax(np.array([0.0, 0.0])), [0.5, 0.5], name="softmax([0
 testing.assert_close(softmax(np.array([1000.0, 1000.0])), [0.5, 0.5], name="softmax([1000, 1000])",
                      hint="Subtract the max before np.exp.")
 print("softmax: visible tests passed")
+### BEGIN HIDDEN TESTS
+from autograder import checks; checks.check("softmax", softmax, cases="visible")
+### END HIDDEN TESTS
 
 # %% hidden id="softmax-warmup-hidden" points=2
 # Hidden tests: the grader checks `softmax` on more cases here.
 ### BEGIN HIDDEN TESTS
-from autograder import checks; checks.check("softmax", softmax)
+from autograder import checks; checks.check("softmax", softmax, cases="hidden")
 ### END HIDDEN TESTS
 
 '''
@@ -634,3 +656,52 @@ def test_intro_says_how_points_are_earned_and_the_cells_agree(name):
     cells = jupytext.read(NB_DIR / "src" / f"{name}.py").cells
     graded = [(c.metadata["title"], c.metadata["points"]) for c in cells if c.metadata.get("title") in stated]
     assert graded and all(points == stated[role] for role, points in graded), graded
+
+
+def _readme_block(marker: str) -> str:
+    """The fenced python block of README.md that contains `marker` (its code, dedented)."""
+    import textwrap
+
+    text = (ROOT / "README.md").read_text()
+    for block in re.findall(r"```python\n(.*?)```", text, flags=re.S):
+        if marker in block:
+            return textwrap.dedent(block)
+    raise AssertionError(f"README.md has no python block with {marker!r}")
+
+
+def test_readme_authoring_check_registers_and_judges(monkeypatch, tmp_path):
+    """README "Authoring" step 3, run as written: the new check judges right and wrong answers in-process,
+    and once registered the builder accepts TODO cells that name it (it refused them before)."""
+    import numpy as np
+
+    from autograder import checks
+
+    namespace = {"np": np, "Fail": checks.Fail}
+    exec(_readme_block("def _check_l1_penalty"), namespace)
+    monkeypatch.setattr(checks, "NAMES", (*checks.NAMES, "l1_penalty"))
+    monkeypatch.setitem(checks._CHECKS, "l1_penalty", namespace["_check_l1_penalty"])
+
+    def l1_penalty(W):
+        return float(np.abs(W).sum())
+
+    def l1_wrong(W):  # forgets the absolute value
+        return float(W.sum())
+
+    for cases in ("visible", "hidden"):
+        assert checks.check("l1_penalty", l1_penalty, cases=cases) is None
+        with pytest.raises(AssertionError, match="l1_penalty returned"):
+            checks.check("l1_penalty", l1_wrong, cases=cases)
+
+    src = GOOD.replace('"hinge_loss", hinge_loss', '"l1_penalty", l1_penalty')
+    build = _builder()
+    with pytest.raises(build.SourceError, match="'l1_penalty' is not a check of the trusted judge"):
+        build.build(_write(tmp_path, src), names=tuple(n for n in checks.NAMES if n != "l1_penalty"))
+    nb = build.build(_write(tmp_path, src), names=checks.NAMES)
+    assert sum('checks.check("l1_penalty", l1_penalty' in c.source for c in nb.cells) == 2
+
+
+def _write(tmp_path, text):
+    path = tmp_path / "src" / "09_tiny.py"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(text)
+    return path

@@ -203,3 +203,98 @@ def test_numerical_gradient_check_names_the_bug_and_lists_distinct_entries(bug, 
     entries = re.findall(r"W\[(\d+), (\d+)\]", message)
     assert len(entries) == 10 and len(set(entries)) == 10  # ten distinct entries, none twice
     assert "class y[i]" not in message and "row y[i]" not in message
+
+
+# ----------------------------------------------------------------------------- notebook 01: one-example forms
+
+S_TABLE = np.array([[3.2, 1.3, 2.2], [5.1, 4.9, 2.5], [-1.7, 2.0, -3.1]])
+
+
+def hinge(bug):
+    def hinge_loss(scores, y):
+        s = np.asarray(scores, dtype=float)
+        margins = s - s[y] + (0.0 if bug == "no delta" else 1.0)
+        if bug != "no max":
+            margins = np.maximum(0.0, margins)
+        if bug != "counted the correct class":
+            margins[y] = 0.0
+        return float(margins.sum())
+
+    return hinge_loss
+
+
+def soft(bug):
+    def softmax(scores):
+        s = np.asarray(scores, dtype=float)
+        if bug == "normalized the scores":
+            return s / s.sum(axis=-1, keepdims=True)
+        e = np.exp(s - s.max(axis=-1, keepdims=True))
+        if bug == "no normalization":
+            return np.exp(s)
+        if bug == "axis 0":
+            return e / e.sum(axis=0, keepdims=True)
+        if bug == "no keepdims":
+            return e / e.sum(axis=-1)
+        return (e / e.sum(axis=-1, keepdims=True)).astype(np.asarray(scores).dtype)
+
+    return softmax
+
+
+def xent(bug):
+    def cross_entropy_loss(scores, y):
+        s = np.asarray(scores, dtype=float)
+        shifted = s - s.max()
+        log_p = shifted - np.log(np.exp(shifted).sum())
+        if bug == "log10":
+            return float(-log_p[y] / np.log(10))
+        if bug == "sign":
+            return float(log_p[y])
+        if bug == "predicted class":
+            return float(-log_p[int(np.argmax(s))])
+        return float(-log_p[y])
+
+    return cross_entropy_loss
+
+
+ONE_EXAMPLE = {
+    "hinge-loss-visible": ("hinge_loss", hinge, {
+        "counted the correct class": "The correct class was counted too",
+        "no max": "The max(0, ...) is missing",
+        "no delta": "The margin delta = 1 is missing",
+    }),
+    "softmax-visible": ("softmax", soft, {
+        "no normalization": "These are exp(scores)",
+        "normalized the scores": "These are scores / sum(scores)",
+        "axis 0": "Each COLUMN sums to 1: you normalized along axis 0",
+        "no keepdims": "Normalize along the LAST axis (axis=-1, keepdims=True)",  # the cell's general hint
+    }),
+    "cross-entropy-visible": ("cross_entropy_loss", xent, {
+        "log10": "That is log10",
+        "sign": "The sign is flipped",
+        "predicted class": "not of the correct class y",
+    }),
+}
+
+
+def _run_one_example(cell_id, fn):
+    todo = ONE_EXAMPLE[cell_id][0]
+    source = _visible_source("01_scores_and_losses.py", cell_id)
+    ns = {"np": np, "testing": testing, "S_table": S_TABLE, "y_table": np.array([0, 1, 2]),
+          "classes": ["cat", "car", "frog"], todo: fn}
+    exec(compile(source, f"<{cell_id}>", "exec"), ns)
+
+
+@pytest.mark.parametrize("cell_id", list(ONE_EXAMPLE))
+def test_correct_one_example_forms_pass(cell_id, capsys):
+    _run_one_example(cell_id, ONE_EXAMPLE[cell_id][1](None))
+    assert "visible tests passed" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("cell_id", "bug"), [(cell, bug) for cell, (_, _, bugs) in ONE_EXAMPLE.items() for bug in bugs]
+)
+def test_one_example_slips_get_their_own_hint(cell_id, bug):
+    _, make, bugs = ONE_EXAMPLE[cell_id]
+    with pytest.raises(AssertionError) as err:
+        _run_one_example(cell_id, make(bug))
+    assert bugs[bug] in str(err.value), str(err.value)

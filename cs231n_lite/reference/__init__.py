@@ -23,6 +23,7 @@ Examples
 2.0
 """
 
+from .features import color_histogram_hsv
 from .linear_svm import hinge_loss, svm_loss_naive, svm_loss_vectorized
 from .softmax import cross_entropy_loss, softmax, softmax_loss_naive, softmax_loss_vectorized
 
@@ -34,4 +35,5 @@ __all__ = [
     "hinge_loss",
     "softmax",
     "cross_entropy_loss",
+    "color_histogram_hsv",
 ]

@@ -101,11 +101,16 @@ def hinge_loss(scores, y):
 
 
 # %% visible id="hinge-loss-visible" points=1
-# Visible tests for hinge_loss: the three columns of the lecture's table.
-for i, expected in enumerate([2.9, 0.0, 12.9]):
+# Visible tests for hinge_loss: the three columns of the lecture's table. For each column: the lecture's loss,
+# and what two classic slips would give instead (so the message can name the slip): no max(0, .) and no delta.
+for i, (expected, no_max, no_delta) in enumerate([(2.9, -1.0, 1.9), (0.0, -4.5, 0.0), (12.9, 12.9, 10.9)]):
     testing.assert_close(hinge_loss(S_table[:, i], y_table[i]), expected,
                          name=f"hinge_loss({classes[i]} column)",
-                         hint="Sum max(0, s_j - s_y + 1) over the WRONG classes j only.")
+                         hint="Sum max(0, s_j - s_y + 1) over the WRONG classes j only.",
+                         mistakes={"The correct class was counted too: its term max(0, s_y - s_y + 1) adds 1; "
+                                   "skip j == y.": expected + 1,
+                                   "The max(0, ...) is missing: a negative margin must count as 0.": no_max,
+                                   "The margin delta = 1 is missing: max(0, s_j - s_y + 1).": no_delta})
 testing.assert_close(hinge_loss(np.zeros(10), 3), 9.0, name="hinge_loss(all scores equal, C=10)",
                      hint="With equal scores every wrong class adds exactly 1.")
 assert isinstance(hinge_loss(S_table[:, 0], 0), float), "hinge_loss must return a Python float"
@@ -332,12 +337,16 @@ def softmax(scores):
 # Visible tests for softmax.
 cat = S_table[:, 0]
 testing.assert_close(softmax(cat), [0.13, 0.87, 0.00], name="softmax(cat column)", atol=0.005,
-                     hint="exp each score, then divide by the sum of the exps.")
+                     hint="exp each score, then divide by the sum of the exps.",
+                     mistakes={"These are exp(scores) (24.5, 164.0, 0.18): divide them by their sum.": np.exp(cat),
+                               "These are scores / sum(scores): take np.exp first, then normalize.": cat / cat.sum()})
 testing.assert_close(softmax(np.array([1000.0, 1000.0])), [0.5, 0.5], name="softmax([1000, 1000])",
                      hint="Subtract scores.max() before np.exp to avoid overflow.")
 batch = softmax(S_table.T)   # (N, C): one example per row
 testing.assert_close(batch.sum(axis=1), np.ones(3), name="row sums of softmax(array (N, C))",
-                     hint="Normalize along the LAST axis (axis=-1, keepdims=True).")
+                     hint="Normalize along the LAST axis (axis=-1, keepdims=True).",
+                     mistakes={"Each COLUMN sums to 1: you normalized along axis 0; use axis=-1.":
+                               lambda row_sums: np.allclose(np.sum(batch, axis=0), 1.0)})
 testing.assert_close(batch[0], softmax(cat), name="softmax row 0 vs softmax of one example")
 assert softmax(S_table.T.astype(np.float32)).dtype == np.float32, "keep the dtype of scores (float32 in, float32 out)"
 print("softmax: visible tests passed")
@@ -371,7 +380,11 @@ def cross_entropy_loss(scores, y):
 # %% visible id="cross-entropy-visible" points=1
 # Visible tests for cross_entropy_loss.
 testing.assert_close(cross_entropy_loss(S_table[:, 0], 0), 2.0404, name="cross_entropy_loss(cat column)",
-                     atol=1e-3, hint="-log(softmax(scores)[y]) with the NATURAL log (np.log).")
+                     atol=1e-3, hint="-log(softmax(scores)[y]) with the NATURAL log (np.log).",
+                     mistakes={"That is log10: the loss uses the natural log, np.log.": 2.0404 / np.log(10),
+                               "The sign is flipped: the loss is MINUS the log-probability.": -2.0404,
+                               "That is -log of the car's probability 0.87 (the highest score), not of the correct "
+                               "class y.": -np.log(0.86905)})
 testing.assert_close(cross_entropy_loss(np.zeros(10), 4), np.log(10), name="cross_entropy_loss(zeros, C=10)")
 testing.assert_close(cross_entropy_loss(np.array([0.0, 1000.0]), 0), 1000.0,
                      name="cross_entropy_loss([0, 1000], y=0)",

@@ -15,8 +15,16 @@
 # example, a **bag of visual words**, is a written question at the end.
 #
 # **Your TODOs:** `color_histogram_hsv`; paste your `svm_loss_vectorized` from 02_svm into the cell
-# marked `svm-paste`; two written answers. Shapes: N images, each an array of shape (32, 32, 3) with
-# RGB values 0..255, so a batch of images is an array of shape (N, 32, 32, 3); F features per image.
+# marked `svm-paste` (not graded here); two written answers. Shapes: N images, each an array of shape
+# (32, 32, 3) with RGB values 0..255, so a batch of images is an array of shape (N, 32, 32, 3); F features
+# per image.
+#
+# **How points are earned.** Each TODO earns the points of the two locked test cells right after it: 1 for
+# the visible test, 2 for the hidden test. The visible asserts are your self-check (nbgrader's *Validate*
+# runs them too), but when the course grades, nothing evaluated in your notebook decides a point: the
+# course's trusted grader calls your function with inputs it chooses — the visible cases for the visible
+# cell's point, hidden cases for the hidden test — and compares the values it gets back with the reference
+# solution, outside your notebook. Written answers (**Your answer** cells) are graded by a TA, 1 point each.
 
 # %%
 import time
@@ -271,9 +279,9 @@ S.save_result("features", {"val_accuracy": best["val_acc"], "test_accuracy": fea
 # %% [markdown]
 # On the real CIFAR-10 (49,000 training images) the features reach about 0.54 validation accuracy against
 # about 0.39 for pixels, and their search runs several times faster (`bench/bench_features.py` measures
-# both in one run). On the small synthetic stand-in that CI and grading use it is the other way round,
-# which is instructive too: each synthetic class is a colour pattern at almost the same place in every
-# image — exactly what a pixel template matches, and exactly what the two histograms throw away.
+# both in one run). On the small generated practice set used for checking and grading it is the other way
+# round, which is instructive too: each of its classes is a colour pattern at almost the same place in
+# every image — exactly what a pixel template matches, and exactly what the two histograms throw away.
 #
 # Which feature does the work? The same search on each block of columns alone:
 

@@ -1,0 +1,335 @@
+"""Warm kernels: one pre-imported interpreter per sandbox forks a fresh IPython kernel for every notebook.
+
+A cold kernel costs an interpreter start plus importing IPython, ipykernel, zmq, numpy and matplotlib -- about
+as long as a grading-mode notebook's own cells. Inside one sandbox (one submission) this module runs a **zygote**:
+a process started clean (``fork`` + ``exec`` by the runner, before it holds anything of the job) that imports
+those modules once and then only waits. For each notebook the kernel manager starts the tiny **proxy**
+(``python -I -S _warm.py connect ADDRESS -f CONNECTION_FILE``, the kernelspec's argv); the proxy asks the zygote
+to ``fork``, and the child becomes ``IPKernelApp`` on that connection file. Every kernel therefore starts from the
+zygote's state -- modules imported, no user code run -- and nothing one notebook did (globals, monkeypatched
+numpy or IPython, ``sys.modules`` edits, threads) exists in the next one: those lived in a process that is gone.
+
+Process protocol (one JSON line each way on an abstract unix socket private to the sandbox's network namespace):
+proxy -> zygote ``{"argv", "env", "cwd"}``; zygote -> proxy ``{"pid"}``, later ``{"exit": code}`` when the
+kernel ends. The proxy forwards the signals the kernel manager sends it (interrupt = SIGINT) to the kernel; if
+the proxy dies (the manager killed it), the zygote kills the kernel. If the zygote is gone (a notebook killed it),
+the proxy ``exec``s a normal cold kernel, so a hostile notebook can only slow its own next notebook down.
+
+The zygote is non-dumpable (no ptrace or ``/proc/<pid>/mem`` by the same uid) and never imports course code: it
+holds nothing worth reading. This file imports only the standard library at module level (it runs as the proxy
+with ``python -I -S``) and is bound read-only into the sandbox next to the runner.
+
+Examples
+--------
+>>> from autograder import _warm
+>>> spec = _warm.kernel_spec("/grader/_warm.py", "grader-warm-1")
+>>> spec["argv"][-3:]
+['grader-warm-1', '-f', '{connection_file}']
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+__all__ = ["PRELOAD", "Zygote", "kernel_spec", "write_kernel_spec", "serve", "connect", "KERNEL_NAME"]
+
+KERNEL_NAME = "python3-warm"
+#: Imported by the zygote (a module that fails to import is skipped).
+PRELOAD = (
+    "numpy",
+    "matplotlib",
+    "matplotlib.pyplot",
+    "matplotlib_inline.backend_inline",
+    "IPython",
+    "ipykernel.kernelapp",
+    "ipykernel.ipkernel",
+    "ipykernel.zmqshell",
+    "ipykernel.comm",
+    "jupyter_client.session",
+    "zmq",
+    "tornado.ioloop",
+)
+FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2)
+
+
+def kernel_spec(warm_path: str, address: str, python: str | None = None) -> dict:
+    """The kernelspec (``kernel.json`` content) whose argv starts the proxy for the zygote at `address`."""
+    return {
+        "argv": [
+            python or sys.executable,
+            "-I",
+            "-S",
+            warm_path,
+            "connect",
+            address,
+            "-f",
+            "{connection_file}",
+        ],
+        "display_name": "Python 3 (grader, warm)",
+        "language": "python",
+        "interrupt_mode": "signal",
+        "metadata": {"debugger": False},
+    }
+
+
+def write_kernel_spec(jupyter_dir: str, warm_path: str, address: str) -> str:
+    """Write ``<jupyter_dir>/kernels/python3-warm/kernel.json``; return `jupyter_dir` (put it on JUPYTER_PATH)."""
+    folder = os.path.join(jupyter_dir, "kernels", KERNEL_NAME)
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, "kernel.json"), "w") as fh:
+        json.dump(kernel_spec(warm_path, address), fh)
+    return jupyter_dir
+
+
+class Zygote:
+    """Start and watch the zygote (a child of the caller, so its pid cannot be reused while we hold it).
+
+    Parameters
+    ----------
+    warm_path : str
+        Path of this file as the sandbox sees it.
+    env : dict
+        The kernels' environment (``PYTHONPATH``, ``MPLBACKEND``, ...): the zygote is started with it.
+    log : str
+        File receiving the zygote's stdout/stderr.
+    """
+
+    def __init__(self, warm_path: str, env: dict, log: str):
+        self.warm_path = warm_path
+        self.env = dict(env)
+        self.log = log
+        self.address = f"grader-warm-{os.getpid()}-{time.monotonic_ns()}"
+        self.proc: subprocess.Popen | None = None
+        self.starts = 0
+
+    def start(self) -> Zygote:
+        with open(self.log, "ab") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, self.warm_path, "serve", self.address],
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+                close_fds=True,
+                start_new_session=True,
+            )
+        self.starts += 1
+        return self
+
+    @property
+    def pid(self) -> int | None:
+        return self.proc.pid if self.proc is not None else None
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def ensure(self) -> Zygote:
+        """Restart the zygote if it is gone (a notebook may kill it; the next one then gets a fresh one)."""
+        if not self.alive():
+            self.start()
+        return self
+
+    def wait_ready(self, timeout: float = 60.0) -> bool:
+        """Block until the zygote accepts connections (its imports are done); False if it died or timed out."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self.alive():
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                s.connect("\0" + self.address)
+                s.sendall(b'{"ping": true}\n')
+                s.recv(64)
+                return True
+            except OSError:
+                time.sleep(0.02)
+            finally:
+                s.close()
+        return False
+
+    def close(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                self.proc.kill()
+            self.proc.wait()
+
+
+# ----------------------------------------------------------------------------------------------- the zygote
+def _no_dump() -> None:
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE = 0
+    except Exception:  # noqa: BLE001 - best effort
+        pass
+
+
+def _preload() -> list[str]:
+    import importlib
+
+    done = []
+    for name in PRELOAD:
+        try:
+            importlib.import_module(name)
+            done.append(name)
+        except Exception:  # noqa: BLE001 - a missing optional module only costs speed
+            pass
+    import gc
+
+    gc.collect()
+    gc.freeze()  # keep the preloaded objects out of the children's collections (fewer copy-on-write pages)
+    return done
+
+
+def _become_kernel(request: dict) -> None:
+    """In the forked child: reset what fork kept, then run IPKernelApp on the request's connection file."""
+    os.setsid()
+    for sig in FORWARDED + (signal.SIGCHLD,):
+        signal.signal(sig, signal.SIG_DFL)
+    os.environ.clear()
+    os.environ.update(request.get("env", {}))
+    os.chdir(request.get("cwd") or "/")
+    import importlib
+
+    importlib.invalidate_caches()
+    sys.path_importer_cache.clear()
+    if "numpy" in sys.modules:  # the legacy global RandomState is not reseeded on fork (`random` is)
+        sys.modules["numpy"].random.seed()
+    sys.argv = ["ipykernel_launcher", *request.get("argv", [])]
+    if sys.path and sys.path[0] in ("", os.getcwd()):
+        del sys.path[0]
+    from ipykernel import kernelapp
+
+    kernelapp.launch_new_instance(argv=request.get("argv", []))
+
+
+def serve(address: str) -> int:
+    """Zygote main loop: preload, then fork one kernel per request until killed."""
+    _no_dump()
+    _preload()
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind("\0" + address)
+    listener.listen(16)
+    kernels: dict[socket.socket, int] = {}  # proxy connection -> kernel pid
+    while True:
+        ready, _, _ = select.select([listener, *kernels], [], [], 0.1)
+        for conn in ready:
+            if conn is listener:
+                client, _ = listener.accept()
+                client.settimeout(10)
+                try:
+                    line = client.makefile("rb").readline()
+                    request = json.loads(line)
+                except (OSError, ValueError):
+                    client.close()
+                    continue
+                if request.get("ping"):
+                    client.sendall(b'{"pong": true}\n')
+                    client.close()
+                    continue
+                pid = os.fork()
+                if pid == 0:
+                    code = 0
+                    try:
+                        listener.close()
+                        client.close()
+                        for other in kernels:
+                            other.close()
+                        _become_kernel(request)
+                    except SystemExit as exc:
+                        code = exc.code if isinstance(exc.code, int) else 1
+                    except BaseException:  # noqa: BLE001
+                        import traceback
+
+                        traceback.print_exc()
+                        code = 1
+                    finally:
+                        os._exit(code)
+                client.sendall(json.dumps({"pid": pid}).encode() + b"\n")
+                client.settimeout(None)
+                kernels[client] = pid
+            else:  # the proxy closed its end: it died or was killed -> kill its kernel
+                try:
+                    data = conn.recv(64)
+                except OSError:
+                    data = b""
+                if not data:
+                    try:
+                        os.kill(kernels[conn], signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
+        for conn, pid in list(kernels.items()):
+            try:
+                done, status = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                done, status = pid, 0
+            if done:
+                code = os.waitstatus_to_exitcode(status)
+                try:
+                    conn.sendall(json.dumps({"exit": code}).encode() + b"\n")
+                except OSError:
+                    pass
+                conn.close()
+                del kernels[conn]
+
+
+# ------------------------------------------------------------------------------------------------ the proxy
+def _cold(argv: list[str]) -> None:
+    os.execve(sys.executable, [sys.executable, "-m", "ipykernel_launcher", *argv], dict(os.environ))
+
+
+def connect(address: str, argv: list[str]) -> int:
+    """Proxy main: have the zygote fork a kernel for `argv`, forward signals to it, exit with its exit code."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        s.connect("\0" + address)
+        s.sendall(json.dumps({"argv": argv, "env": dict(os.environ), "cwd": os.getcwd()}).encode() + b"\n")
+        reader = s.makefile("rb")
+        pid = int(json.loads(reader.readline())["pid"])
+    except (OSError, ValueError, KeyError, TypeError):
+        s.close()
+        _cold(argv)  # no zygote (killed by an earlier notebook?): a normal kernel, only slower
+        return 1
+
+    def forward(signum, frame):
+        try:
+            os.kill(pid, signum)
+        except ProcessLookupError:
+            pass
+
+    for sig in FORWARDED:
+        signal.signal(sig, forward)
+    while True:
+        try:
+            line = reader.readline()
+        except InterruptedError:
+            continue
+        if not line:
+            return (
+                1  # the zygote is gone; the runner kills what is left of the kernel before the next notebook
+            )
+        try:
+            return int(json.loads(line).get("exit", 1))
+        except (ValueError, AttributeError):
+            return 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if len(args) >= 2 and args[0] == "serve":
+        return serve(args[1])
+    if len(args) >= 2 and args[0] == "connect":
+        return connect(args[1], args[2:])
+    print("usage: _warm.py serve ADDRESS | connect ADDRESS -f CONNECTION_FILE [kernel args]", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
