@@ -116,6 +116,7 @@ class _CgroupV1(Guard):
         self.dirs: list[Path] = []
         try:
             for d in (self.mem, self.pids):
+                _reap_stale(d.parent)
                 d.mkdir()
                 self.dirs.append(d)
             _write(self.mem / "memory.limit_in_bytes", self.limit_bytes)
@@ -162,6 +163,7 @@ class _CgroupV2(Guard):
         if not {"memory", "pids"} <= enabled:
             _write(parent / "cgroup.subtree_control", "+memory +pids")  # EBUSY unless delegated: fall back
         self.dir = parent / f"autograder-{os.getpid()}-{next(_counter)}"
+        _reap_stale(parent)
         self.dir.mkdir()
         try:
             _write(self.dir / "memory.max", self.limit_bytes)
@@ -321,6 +323,21 @@ def _kill_members(procs: Path) -> None:
             except (ProcessLookupError, PermissionError):
                 pass
         time.sleep(0.02)
+
+
+def _reap_stale(parent: Path) -> None:
+    """Remove empty sandbox cgroups left by graders that were killed before their ``close()``."""
+    for d in parent.glob("autograder-*-*"):
+        try:
+            pid = int(d.name.split("-")[1])
+        except (IndexError, ValueError):
+            continue
+        if pid == os.getpid() or Path(f"/proc/{pid}").exists():
+            continue
+        try:
+            d.rmdir()  # fails (busy) while a process is still inside: then it is not stale
+        except OSError:
+            pass
 
 
 def _rmdir(path: Path) -> None:

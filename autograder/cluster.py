@@ -63,7 +63,7 @@ from distributed import WorkerPlugin
 
 from autograder import course as _course
 from autograder import grading as _grading
-from autograder import sandbox
+from autograder import sandbox, tamper
 from autograder.results import AutograderError, GradeResult, GradeRow
 
 __all__ = [
@@ -512,6 +512,7 @@ def grade(
     expected = code_hash()
     fingerprints = {s: _fingerprint(submitted / s / assignment, expected) for s in found}
     rows: dict[tuple[str, str], GradeRow] = {}
+    tampered: dict[tuple[str, str], str] = {}  # tamper.inspect's message per (student, notebook)
     resumed = (
         {} if (force or students) else _already_graded(state, url, assignment, found, fingerprints, notebooks)
     )
@@ -552,7 +553,9 @@ def grade(
                 msg = f"not a readable notebook: {type(exc).__name__}: {exc}".splitlines()[0][:300]
                 rows[student, name] = GradeRow(student, name, "invalid_notebook", error=msg)
                 continue
-            try:
+            try:  # tampered nbgrader metadata: repaired and named before nbgrader's own sanitize step
+                report = tamper.inspect(nb, tamper.release_notebook(cfg, assignment, name), notebook=name)
+                nb, tampered[student, name] = report.notebook, report.message
                 nb = _grading._sanitize(
                     nb, student=student, assignment=assignment, notebook=name, db_url=url, config=cfg
                 )
@@ -573,6 +576,9 @@ def grade(
             else:
                 nb_path.unlink(missing_ok=True)
             meta = {"status": out["status"], "error": out["error"], "seconds": out["seconds"]}
+            if tampered.get((student, name)):
+                meta["error"] = "; ".join(m for m in (tampered[student, name], meta["error"]) if m)
+                meta["status"] = "tampered" if meta["status"] == "ok" else meta["status"]
             _grading._write_atomic(base / f"{name}.json", json.dumps(meta))
             rows[student, name] = GradeRow(
                 student, name, meta["status"], error=meta["error"], seconds=meta["seconds"]

@@ -78,11 +78,22 @@ TRUSTED_BLOCK = """\
 import sys as _sys  # noqa: E402
 if {repo!r} not in _sys.path:
     _sys.path.insert(0, {repo!r})  # autograder: repo
+# Tampered nbgrader metadata (points, grade ids, deleted cells, kernelspec...) is compared with the release,
+# repaired and logged before nbgrader's own sanitize steps; no execute_result decides a point.
+c.Autograde.sanitize_preprocessors = [
+    "autograder.tamper.RepairTampering",
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.DeduplicateIds",
+    "nbgrader.preprocessors.OverwriteKernelspec",
+    "nbgrader.preprocessors.OverwriteCells",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
 c.Autograde.autograde_preprocessors = [
     "autograder.preprocessors.TrustedExecute",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",
+    "autograder.tamper.StripGradeOutputs",
     "nbgrader.preprocessors.SaveAutoGrades",
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder import course as _course
-from autograder import sandbox, wire
+from autograder import sandbox, tamper, wire
 from autograder.results import AutograderError, GradeResult
 
 __all__ = ["GradeOptions", "grade", "grade_submission", "default_workers", "prepare_data", "staged_files"]
@@ -187,8 +187,10 @@ def _sanitize(nb, *, student: str, assignment: str, notebook: str, db_url: str, 
         config.get("Autograde", {}).get("sanitize_preprocessors")
         or Autograde.class_traits()["sanitize_preprocessors"].default()
     )
-    for cls in classes:
-        pp = cls(config=config)
+    from traitlets.utils.importstring import import_item
+
+    for cls in classes:  # the course's nbgrader_config.py names them as strings
+        pp = (import_item(cls) if isinstance(cls, str) else cls)(config=config)
         nb, resources = pp(nb, resources)
     return nb
 
@@ -400,11 +402,16 @@ def _phase2(
     from autograder.preprocessors import ReplayExecute
 
     extra = Config()
+    extra.Autograde.sanitize_preprocessors = [
+        tamper.RepairTampering,
+        *Autograde.class_traits()["sanitize_preprocessors"].default(),
+    ]
     extra.Autograde.autograde_preprocessors = [
         ReplayExecute,
         IgnorePattern,
         ClearMetadataPreprocessor,
         LimitOutput,
+        tamper.StripGradeOutputs,
         SaveAutoGrades,
         AssignLatePenalties,
         CheckCellMetadata,

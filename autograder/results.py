@@ -33,6 +33,7 @@ STATUSES = (
     "output_limit",  # more output than the grader keeps
     "missing_notebook",  # the student did not submit this notebook
     "invalid_notebook",  # not a readable notebook
+    "tampered",  # nbgrader metadata changed (points, grade ids, cells...): repaired and graded; message names cells
     "worker_killed",  # its grading task was on more Dask workers that died than allowed (autograder.cluster)
     "error",  # anything else (the message says what)
 )

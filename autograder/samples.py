@@ -39,10 +39,28 @@ import copy
 import re
 import string
 import textwrap
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
+
+from autograder import attacks
+from autograder._kinds import (
+    CHEATS,
+    DIED,
+    MARKER,
+    MEMORY,
+    MISSING,
+    NOISY,
+    OK,
+    OUTPUT,
+    TAMPERED,
+    TIMEOUT,
+    UNDEFINED,
+    WRONG,
+    Injection,
+    Kind,
+)
 
 __all__ = [
     "ASSIGNMENT",
@@ -59,68 +77,6 @@ __all__ = [
 ]
 
 ASSIGNMENT = "linear_classifiers"
-#: Name given to processes, files and messages created by hostile code (Linux comm names hold 15 chars).
-MARKER = "cs231n-hostile"
-
-# Statuses the grader reports per notebook (autograder.results.STATUSES); kinds name the one they should get.
-OK, TIMEOUT, DIED, MEMORY, OUTPUT = "ok", "timeout", "kernel_died", "memory", "output_limit"
-MISSING = "missing_notebook"
-
-# Effects of a kind on a function, used to derive which grade cells fail.
-UNDEFINED = "undefined"  # using it raises (NameError, NotImplementedError, ...): later cells fail too
-WRONG = "wrong"  # it runs but returns wrong values: the grade cells that use it fail
-CHEATS = "cheats"  # wrong, but fools student-side helpers: hidden tests fail, visible ones may pass ("any")
-NOISY = "noisy"  # right values but writes to stderr: visible tests fail (nbgrader: stderr = 0), hidden pass
-
-
-# ---------------------------------------------------------------------------------------------------------
-# The table
-# ---------------------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Injection:
-    """One piece of code put into a notebook.
-
-    where: ``before_def`` / ``after_def`` (module level of the TODO cell defining ``target``),
-    ``body`` (first statement of ``target`` after its docstring), ``replace_def`` (``code`` replaces the
-    whole function) or ``first_cell`` (new code cells at the top; ``code`` may hold several cells separated
-    by a line ``# %% next cell``). ``code`` is a :class:`string.Template` (``$host_port``, ``$canary_dir``,
-    ``$repo_root``, ``$student_id``, ``$marker``, ``$assignment``).
-    """
-
-    notebook: str
-    where: str
-    code: str
-    target: str = ""
-
-
-@dataclass(frozen=True)
-class Kind:
-    """One kind of student: how to build it and what grading must report.
-
-    base: ``full`` or ``untouched`` notebooks to start from. breaks: function -> effect (UNDEFINED, WRONG,
-    CHEATS, NOISY), applied in the notebooks the kind touches. stop: notebook prefix -> where execution
-    ends for good (``first``, ``def:<fn>`` = at fn's TODO cell, ``call:<fn>`` = at the first later cell
-    using fn); every grade cell from there on fails. ``after:<fn>``: the kernel dies at an unknown point
-    after fn's TODO cell, so the grade cells after it may pass or fail. status: notebook prefix -> expected status (others
-    ``ok``). loose: notebook prefixes whose visible test cells may go either way. op: file-level operation
-    ``(name, notebook prefix, argument)``: ``rename`` (argument: new file name, ``{stem}`` allowed),
-    ``delete``, ``blank_tests`` (grade cells using a function, ``*`` = all, get body ``pass`` and 100
-    points), ``drop_tests`` (grade cells using a function are deleted). host_checks: what the hostile test
-    verifies on the grading host (``canary``, ``processes``, ``listener``).
-    """
-
-    name: str
-    description: str
-    base: str = "full"
-    injections: tuple[Injection, ...] = ()
-    breaks: dict[str, str] = field(default_factory=dict)
-    stop: dict[str, str] = field(default_factory=dict)
-    status: dict[str, str] = field(default_factory=dict)
-    loose: tuple[str, ...] = ()
-    op: tuple[str, str, str] | None = None
-    host_checks: tuple[str, ...] = ()
-    hostile: bool = True
-
 
 # Realistic bugs for the partial student, one list per notebook; `seed` picks one per notebook.
 BUGS: dict[str, list[tuple[str, str, str]]] = {
@@ -762,6 +718,7 @@ KINDS: tuple[Kind, ...] = (
         injections=(Injection("02", "replace_def", _ZEROS_SVM, target="svm_loss_vectorized"),),
         op=("blank_tests", "02", "*"),
         breaks={"svm_loss_vectorized": WRONG},
+        status={"02": TAMPERED},
     ),
     Kind(
         "deleted_cells",
@@ -769,12 +726,13 @@ KINDS: tuple[Kind, ...] = (
         injections=(Injection("03", "replace_def", _ZEROS_SOFTMAX, target="softmax_loss_vectorized"),),
         op=("drop_tests", "03", "softmax_loss_vectorized"),
         breaks={"softmax_loss_vectorized": WRONG},
+        status={"03": TAMPERED},
     ),
     Kind(
         "renamed_notebook",
-        "02_svm.ipynb submitted as '02_svm-Copy1.ipynb'",
+        "02_svm.ipynb submitted as '02_svm-Copy1.ipynb' (JupyterLab's copy name: `collect` maps it back, so it is "
+        "graded as usual)",
         op=("rename", "02", "{stem}-Copy1.ipynb"),
-        status={"02": MISSING},
     ),
     Kind(
         "missing_notebook",
@@ -900,6 +858,8 @@ KINDS: tuple[Kind, ...] = (
         host_checks=("canary",),
     ),
 )
+
+KINDS = KINDS + attacks.KINDS  # the red team against the grading itself (autograder/attacks.py)
 
 HOSTILE_KINDS: tuple[str, ...] = tuple(k.name for k in KINDS if k.hostile)
 #: A small set for `python -m autograder demo`: the three honest students and four attacks.
@@ -1135,23 +1095,67 @@ def _stop_index(source_nb, stop: str | None) -> int | None:
     todo = _todo_cell_index(source_nb, fn)
     if how in ("def", "after"):
         return todo
+    if how == "check":  # the hidden grade cell of fn: a check that hangs there stops the kernel for good
+        targets = _grade_targets(source_nb)
+        for i in range(todo + 1, len(source_nb.cells)):
+            gid = _nbg(source_nb.cells[i]).get("grade_id")
+            if gid in targets and targets[gid] == (fn, True):
+                return i
+        return None
     if how == "call":
         for i in range(todo + 1, len(source_nb.cells)):
             cell = source_nb.cells[i]
             if cell.cell_type == "code" and fn in _names(cell.source)[0]:
                 return i
         return None
-    raise ValueError(f"stop must be 'first', 'def:<fn>', 'after:<fn>' or 'call:<fn>'; got {stop!r}")
+    raise ValueError(
+        f"stop must be 'first', 'def:<fn>', 'after:<fn>', 'call:<fn>' or 'check:<fn>'; got {stop!r}"
+    )
+
+
+_CHECK_LINE = re.compile(
+    r'checks\.check\("(?P<name>\w+)", (?P<fn>\w+)(?:, cases="(?P<cases>visible|hidden)")?\)'
+)
+
+
+def _grade_targets(source_nb) -> dict[str, tuple[str, bool]]:
+    """grade_id -> (function the trusted check calls, hidden?) for every autograded cell of a source notebook.
+
+    Parsed from the grade-cell line ``checks.check("<fn>", <fn>, cases=...)``; a visible cell without its own
+    line (older sources) grades the function of its ``-hidden`` twin.
+    """
+    found, hidden = {}, {}
+    for cell in source_nb.cells:
+        gid = _nbg(cell).get("grade_id")
+        if cell.cell_type != "code" or not _is_grade(cell) or not gid:
+            continue
+        m = _CHECK_LINE.search(cell.source)
+        if m:
+            found[gid] = m.group("fn")
+        hidden[gid] = (
+            (m.group("cases") == "hidden") if m and m.group("cases") else not gid.endswith("-visible")
+        )
+    for gid in hidden:
+        if gid not in found and gid.endswith("-visible") and gid[: -len("visible")] + "hidden" in found:
+            found[gid] = found[gid[: -len("visible")] + "hidden"]
+    return {gid: (found.get(gid, ""), hidden[gid]) for gid in hidden}
 
 
 def _expect(
     source_nb, name: str, prefix: str, kind: Kind, breaks: dict[str, str], dropped: set[str], missing: bool
 ) -> NotebookExpectation:
-    """Pass/fail of every autograded cell, following failures through the variables they leave unset."""
+    """Pass/fail of every autograded cell as the trusted judge decides it.
+
+    At each grade cell the judge calls the function named in the cell's check line in the kernel as it is at
+    that point: the cell passes when that function exists there and is right (``CHEATS``: right on the
+    notebook's own inputs only, so a visible cell may go either way). What the cell's own asserts did in the
+    kernel decides nothing, so a visible cell whose comparison helper is missing still passes. Functions are
+    missing when the kind leaves them undefined, or when a cell they depend on failed on an undefined name.
+    """
     failed_names = {f for f, e in breaks.items() if e == UNDEFINED}
     wrong = {f for f, e in breaks.items() if e in (WRONG, CHEATS)}
     cheats = {f for f, e in breaks.items() if e == CHEATS}
-    noisy = {f for f, e in breaks.items() if e == NOISY}
+    targets = _grade_targets(source_nb)
     stop_at = _stop_index(source_nb, kind.stop.get(prefix))
     defined_ok: set[str] = set()
     cells: dict[str, str] = {}
@@ -1175,18 +1179,16 @@ def _expect(
             continue
         gid = _nbg(cell)["grade_id"]
         points[gid] = float(_nbg(cell).get("points") or 0)
-        hidden = "BEGIN HIDDEN TESTS" in cell.source
+        fn, hidden = targets.get(gid, ("", True))
         stopped = stop_at is not None and index >= stop_at
         soft = stopped and kind.stop.get(prefix, "").startswith("after:")
         if soft and not missing:
             verdict = "any"
-        elif missing or stopped or gid in dropped or fails:
+        elif missing or stopped or fn in failed_names or not fn:
+            verdict = "fail"  # deleted grade cells are put back from the release (tamper.py): graded as usual
+        elif fn in wrong and (hidden or fn not in cheats):
             verdict = "fail"
-        elif used & wrong and (hidden or not used & cheats):
-            verdict = "fail"
-        elif used & noisy and not hidden:
-            verdict = "fail"
-        elif not hidden and (used & cheats or prefix in kind.loose):
+        elif not hidden and (fn in cheats or prefix in kind.loose):
             verdict = "any"
         else:
             verdict = "pass"
@@ -1389,19 +1391,22 @@ def _make_student(
         op, prefix, arg = kind.op
         if op in ("blank_tests", "drop_tests"):
             dropped[prefix] = _edit_tests(nbs[prefix], source_nbs[prefix], op, arg)
+        elif op in METADATA_OPS:
+            _tamper_metadata(nbs[prefix], op, arg)
         elif op == "rename":
             names[prefix] = arg.format(stem=sources[prefix].stem)
         elif op == "delete":
             names[prefix] = None
         else:
             raise ValueError(
-                f"op must be blank_tests, drop_tests, rename or delete; got {op!r} in {kind.name!r}"
+                f"op must be blank_tests, drop_tests, rename, delete or one of {sorted(METADATA_OPS)}; "
+                f"got {op!r} in {kind.name!r}"
             )
     if kind.hostile and companions == "missing" and not (kind.op and kind.op[0] in ("rename", "delete")):
         names = {p: (n if p in touched else None) for p, n in names.items()}
     expected = {
         sources[p].stem: _expect(
-            nb, sources[p].stem, p, kind, breaks[p], dropped[p], missing=names[p] != sources[p].name
+            nb, sources[p].stem, p, kind, breaks[p], dropped[p], missing=names[p] is None
         )
         for p, nb in source_nbs.items()
     }
@@ -1445,3 +1450,56 @@ def _edit_tests(nb, source_nb, op: str, fn: str) -> set[str]:
         raise ValueError(f"{op}: no grade cell uses {fn!r}")
     nb.cells = keep
     return hit if op == "drop_tests" else set()
+
+
+#: File-level metadata tampering (``Kind.op``), argument syntax in :func:`_tamper_metadata`.
+METADATA_OPS = ("dup_cell", "set_meta", "strip_meta", "kernelspec", "add_output", "new_grade_cell")
+
+
+def _tamper_metadata(nb, op: str, arg: str) -> None:
+    """Edit nbgrader metadata the way a student can in any editor.
+
+    ``dup_cell`` (arg ``grade_id``): append a copy of that cell with body ``pass`` and 100 points;
+    ``set_meta`` (``grade_id:key=json,...``; key ``source`` sets the cell's source); ``strip_meta``
+    (``grade_id``): delete the cell's nbgrader metadata; ``kernelspec`` (kernel name); ``add_output``
+    (``grade_id:number``): store an execute_result; ``new_grade_cell`` (``grade_id:points``): append a graded
+    code cell with body ``pass``.
+    """
+    import json
+
+    def cell_of(gid: str):
+        for cell in nb.cells:
+            if _nbg(cell).get("grade_id") == gid:
+                return cell
+        raise ValueError(f"{op}: no cell with grade_id {gid!r} in the notebook")
+
+    gid, _, rest = arg.partition(":")
+    if op == "dup_cell":
+        copy_ = copy.deepcopy(cell_of(gid))
+        copy_.source = "pass"
+        copy_.metadata["nbgrader"]["points"] = 100
+        copy_["id"] = f"{gid}-copy"[-64:]
+        nb.cells.append(nbformat.from_dict(copy_))
+    elif op == "set_meta":
+        cell = cell_of(gid)
+        for item in rest.split(","):
+            key, _, value = item.partition("=")
+            if key == "source":
+                cell.source = json.loads(value)
+            else:
+                cell.metadata["nbgrader"][key] = json.loads(value)
+    elif op == "strip_meta":
+        del cell_of(gid).metadata["nbgrader"]
+    elif op == "kernelspec":
+        nb.metadata["kernelspec"] = {"name": gid, "display_name": gid, "language": "python"}
+    elif op == "add_output":
+        cell = cell_of(gid)
+        cell.execution_count = 1
+        cell.outputs = [nbformat.v4.new_output("execute_result", {"text/plain": rest}, execution_count=1)]
+    elif op == "new_grade_cell":
+        meta = {"grade": True, "grade_id": gid, "points": float(rest), "locked": True, "solution": False}
+        nb.cells.append(
+            nbformat.v4.new_code_cell("pass", metadata={"nbgrader": {**meta, "schema_version": 3}})
+        )
+    else:
+        raise ValueError(f"op must be one of {METADATA_OPS}; got {op!r}")

@@ -70,6 +70,7 @@ __all__ = [
     "SandboxUnavailable",
     "find_bwrap",
     "guard_mechanism",
+    "python_executable",
     "python_paths",
     "run",
     "start",
@@ -120,6 +121,8 @@ class Limits:
         Bytes of stdout kept by the parent; more kills the run (``output_truncated``).
     tmp_bytes : int
         Size of the private ``/tmp`` tmpfs.
+    shm_bytes : int
+        Size of the private ``/dev/shm`` tmpfs (multiprocessing's semaphores live there).
     total_memory_bytes : int, optional
         Memory of ALL processes of the sandbox together (cgroup or watchdog, see the module docstring); past it
         the whole sandbox is killed (``memory_exceeded``). Default ``memory_bytes + 512 MiB``: room for the
@@ -134,6 +137,7 @@ class Limits:
     max_open_files: int = 512
     max_output_bytes: int = 64 * MiB
     tmp_bytes: int = 256 * MiB
+    shm_bytes: int = 64 * MiB
     total_memory_bytes: int | None = None
 
     @property
@@ -295,7 +299,9 @@ def _bwrap_args(
     # checkout cloned there) stay visible on top of it instead of being covered by it.
     args += ["--dev", "/dev", "--proc", "/proc"]
     args += ["--perms", "1777", "--size", str(int(limits.tmp_bytes)), "--tmpfs", "/tmp"]
-    made: set[str] = {"/tmp", "/dev", "/proc"}
+    # /dev/shm (POSIX semaphores of multiprocessing) is a small tmpfs of its own: no unbounded shared memory
+    args += ["--perms", "1777", "--size", str(int(limits.shm_bytes)), "--tmpfs", "/dev/shm"]
+    made: set[str] = {"/tmp", "/dev", "/dev/shm", "/proc"}
     system = [d for d in SYSTEM_DIRS if os.path.exists(d)]
     for d in system:
         if os.path.islink(d):
@@ -333,7 +339,15 @@ def _bwrap_args(
         args += ["--ro-bind", str(src), str(dest)]
     for k, v in env.items():
         args += ["--setenv", k, v]
+    # bwrap's root is a tmpfs without a size limit: read-only, so only /tmp and /dev/shm (capped) are writable
+    args += ["--remount-ro", "/"]
     return args
+
+
+def python_executable() -> str:
+    """The interpreter to start inside the sandbox: ``sys.executable`` (symlinked folders on its way are
+    recreated inside, see :func:`_symlinks`), so a virtualenv behind a symlink keeps its own ``pyvenv.cfg``."""
+    return sys.executable
 
 
 def guard_mechanism() -> str:
@@ -409,7 +423,7 @@ class SandboxProcess:
         self.command = cmd
         self.sandboxed = sandboxed
         self.timed_out = False
-        self.memory_exceeded = False
+        self._memory_exceeded = False
         self._guard = guard
         self._stderr = bytearray()
         self._done = threading.Event()
@@ -430,6 +444,7 @@ class SandboxProcess:
             guard.close()
             raise
         self.pid = self._proc.pid
+        self.proc = self._proc  # the underlying Popen (of bwrap, or of the launcher without bwrap)
         self.stdin = self._proc.stdin
         self.stdout = self._proc.stdout
         guard.watch(self.pid, self._memory_breach)
@@ -440,8 +455,19 @@ class SandboxProcess:
         self._timer.start()
 
     # -- limits --------------------------------------------------------------------------------------------
+    @property
+    def memory_exceeded(self) -> bool:
+        """True once the sandbox's processes TOGETHER passed the cap (looked up live: a process the kernel's OOM
+        killer just stopped counts before the watchdog's next look)."""
+        if not self._memory_exceeded and self._result is None:
+            try:
+                self._memory_exceeded = self._guard.over()
+            except (OSError, ValueError):
+                pass
+        return self._memory_exceeded
+
     def _memory_breach(self) -> None:
-        self.memory_exceeded = True
+        self._memory_exceeded = True
         self.kill()
 
     def _wall_clock(self) -> None:
@@ -490,7 +516,7 @@ class SandboxProcess:
         self._timer.cancel()
         self.kill()  # leftovers of the session (there should be none: --die-with-parent + pid namespace)
         self._guard.finish()
-        self.memory_exceeded = self.memory_exceeded or self._guard.breached
+        self._memory_exceeded = self._memory_exceeded or self._guard.breached
         self._guard.close()
         self._err_thread.join(timeout=5)
         for pipe in (self.stdin, self.stdout):
@@ -508,15 +534,39 @@ class SandboxProcess:
             output_truncated=truncated,
             sandboxed=self.sandboxed,
             command=self.command,
-            memory_exceeded=self.memory_exceeded,
+            memory_exceeded=self._memory_exceeded,
             peak_memory_bytes=int(self._guard.peak),
             guard=self._guard.mechanism,
         )
         return self._result
 
+    def close(self, timeout: float = 10.0) -> int | None:
+        """Close stdin, wait up to `timeout` s for the end, kill what is left, release the sandbox; return the
+        exit code (the full outcome stays available from :meth:`wait`)."""
+        if self.stdin is not None:
+            try:
+                self.stdin.close()
+            except OSError:
+                pass
+        try:
+            self._proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+        self._proc.wait()
+        return self._finish(b"", truncated=False).returncode
+
     @property
     def returncode(self) -> int | None:
         return self._proc.returncode
+
+    @property
+    def stderr(self) -> bytes:
+        """What the sandbox wrote to stderr so far (at most 256 KiB)."""
+        return bytes(self._stderr)
+
+    @property
+    def seconds(self) -> float:
+        return time.monotonic() - self._t0
 
     def __enter__(self) -> SandboxProcess:
         return self

@@ -288,12 +288,15 @@ def test_cgroup_caps_threads_and_processes_and_is_removed_afterwards():
 
 
 def _cgroups():
+    """This process's sandbox cgroups (other graders on the machine create their own at the same time)."""
+    import os
+
     from autograder import _guard
 
     out = []
     for controller in ("memory", "pids"):
         try:
-            out += [str(p) for p in _guard._own_v1(controller).glob("autograder-*")]
+            out += [str(p) for p in _guard._own_v1(controller).glob(f"autograder-{os.getpid()}-*")]
         except (KeyError, OSError):
             pass
     return out
@@ -370,3 +373,37 @@ def test_virtualenv_and_data_behind_a_symlinked_folder_work(tmp_path, repo_root)
     rc, out, err = proc.stdout.strip().split("#", 2)
     assert (rc, err) == ("0", ""), err
     assert out == f"{link / 'bin' / 'python'}|data through a link"
+
+
+@needs_bwrap
+def test_only_tmp_and_a_small_dev_shm_are_writable_and_multiprocessing_works():
+    code = (
+        "import multiprocessing as mp\n"
+        "with mp.get_context('fork').Pool(2) as p:\n"
+        "    print(p.map(abs, [-1, -2]))\n"
+        "for path in ['/x', '/dev/x', '/dev/shm/x', '/tmp/x']:\n"
+        "    try:\n"
+        "        open(path, 'w').write('1'); print('ok')\n"
+        "    except OSError as e:\n"
+        "        print(type(e).__name__)\n"
+        "try:\n"
+        "    open('/dev/shm/big', 'wb').write(b'x' * (100 << 20))\n"
+        "except OSError as e:\n"
+        "    print(e.strerror.replace(' ', '-'))\n"
+    )
+    r = py(code, limits=sandbox.Limits(shm_bytes=32 * sandbox.MiB, wall_seconds=30))
+    assert r.returncode == 0, r.stderr
+    out = r.stdout.decode().split("\n")
+    assert out[0] == "[1, 2]"
+    assert out[1] in ("OSError", "PermissionError") and out[2] in ("OSError", "PermissionError")
+    assert out[3:6] == ["ok", "ok", "No-space-left-on-device"]
+
+
+@needs_bwrap
+def test_memory_breach_is_visible_on_the_handle_before_close():
+    """The judge reads EOF from a killed sandbox and must be able to say `memory`, not `error`."""
+    p = sandbox.start([sys.executable, "-c", FORK_1GIB_EACH], env=ENV, limits=FORK_LIMITS)
+    assert p.stdout.read().startswith(b"forked")  # EOF: the sandbox was stopped
+    assert p.memory_exceeded is True
+    assert p.close(timeout=10) is not None and b"all children finished" not in p.stderr
+    assert p.wait().memory_exceeded is True

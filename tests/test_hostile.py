@@ -306,12 +306,41 @@ def test_attacks_really_ran(graded):
         "read_reference": ("03_softmax", "FileNotFoundError: no reference solution found"),
         "read_hidden_tests": ("01_scores_and_losses", "FileNotFoundError: no hidden tests found"),
         "call_reference": ("02_svm", "ImportError: cs231n_lite.reference is not available"),
+        "ref_from_thread": ("03_softmax", "LookupError: no reference softmax_loss_vectorized in memory"),
+        "ref_code_object": ("02_svm", "LookupError: no reference code object for svm_loss_naive"),
+        "ref_thread_frames": ("03_softmax", "LookupError: no softmax_loss_naive in other threads' frames"),
+        "print_reference_source": ("02_svm", "sources printed: 0"),
+        "print_reference_bytecode": ("03_softmax", "code objects disassembled: 0"),
+        "shm_fill": ("04_optimization", "[Errno"),  # ENOSPC (64 MiB tmpfs) or EFBIG (RLIMIT_FSIZE)
     }
     missing = []
     for sid, (nb, needle) in evidence.items():
         if sid in graded["students"] and needle not in _outputs(executed / sid / f"{nb}.ipynb"):
             missing.append(f"{sid}/{nb}: no {needle!r} in the outputs")
     assert not missing, "\n".join(missing)
+
+
+def test_tampered_notebooks_are_graded_and_name_the_changed_cell(graded):
+    """Every metadata tampering: status `tampered`, a message naming the grade cell, the release's points."""
+    from autograder import attacks
+
+    problems = []
+    for kind in [k for k in attacks.KINDS if k.op] + [k for k in samples.KINDS if k.name == "edited_tests"]:
+        if kind.name not in graded["students"]:
+            continue
+        prefix, arg = kind.op[1], kind.op[2]
+        nb = next(n for n in graded["release"].notebooks if n.startswith(prefix))
+        row = _row(graded["first"], kind.name, nb)
+        named = arg.split(":")[0] if kind.op[0] != "kernelspec" else "kernelspec"
+        if kind.op[0] == "drop_tests":
+            named = "was deleted"
+        if row.status != "tampered" or (named != "*" and named not in row.error):
+            problems.append(
+                f"{kind.name}/{nb}: {row.status} {row.error!r}, expected tampered naming {named!r}"
+            )
+        if row.max_score != graded["students"][kind.name].expected[nb].max_score:
+            problems.append(f"{kind.name}/{nb}: max score {row.max_score} (the student's points were kept)")
+    assert not problems, "\n".join(problems)
 
 
 def test_regrade_gives_identical_scores(graded):

@@ -70,7 +70,8 @@ def test_every_kind_writes_valid_notebooks_with_its_injection(made):
             nbformat.validate(nb)
             assert path.parent == out / "submitted" / kind.name / ASSIGNMENT
             text[path.name[:2]] = "\n".join(c.source for c in nb.cells)
-            assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code"), path
+            if not (kind.op and kind.op[0] == "add_output"):
+                assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code"), path
             assert "BEGIN HIDDEN TESTS" not in text[path.name[:2]], path
         for inj in kind.injections:
             assert _fingerprint(inj.code) in text[inj.notebook], (kind.name, inj.notebook)
@@ -105,7 +106,7 @@ def test_full_keeps_solutions_and_metadata_untouched_is_the_release(made):
 def test_hostile_kinds_keep_metadata_except_edited_and_deleted(made):
     out, _ = made
     for kind in samples.KINDS:
-        if kind.op and kind.op[0] in ("blank_tests", "drop_tests", "rename", "delete"):
+        if kind.op and kind.op[0] in ("blank_tests", "drop_tests", "rename", "delete", *samples.METADATA_OPS):
             continue
         for name in _sources():
             full = {
@@ -144,7 +145,8 @@ def test_expectations_honest_students(made):
     full, untouched, partial = students["full"], students["untouched"], students["partial"]
     assert {e.rule for e in full.expected.values()} == {"full"}
     assert {e.rule for e in untouched.expected.values()} == {"zero"}
-    assert [e.max_score for e in full.expected.values()] == [18, 10, 10, 4, 5]  # written answers included (03: +2 playground questions; 05: 1 + 2 + 2 answers)
+    # written answers included (03: +2 playground questions; 05: 1 + 2 + 2 answers)
+    assert [e.max_score for e in full.expected.values()] == [18, 10, 10, 4, 5]
     for exp in full.expected.values():
         assert (
             exp.score == sum(exp.points.values())
@@ -171,23 +173,29 @@ def test_expectations_honest_students(made):
         ("kill_kernel", "04_optimization", 0, "kernel_died", None),
         ("sleep_forever", "04_optimization", 0, "timeout", None),
         (
-            "memory_bomb",
+            "memory_bomb",  # the judge calls softmax_loss_vectorized itself: no need for the missing naive twin
             "03_softmax",
-            2,
+            3,
             "memory",
-            {"softmax-naive-visible", "softmax-naive-hidden", "softmax-vectorized-visible"},
+            {"softmax-naive-visible", "softmax-naive-hidden"},
         ),
         (
             "call_reference",
             "02_svm",
-            5,
+            6,
             "ok",
-            {"svm-naive-visible", "svm-naive-hidden", "svm-vectorized-visible"},
+            {"svm-naive-visible", "svm-naive-hidden"},
         ),
-        ("renamed_notebook", "02_svm", 0, "missing_notebook", None),
+        ("renamed_notebook", "02_svm", 9, "ok", set()),  # `collect` maps the copy name back
         ("missing_notebook", "04_optimization", 0, "missing_notebook", None),
-        ("deleted_cells", "03_softmax", 3, "ok", {"softmax-vectorized-visible", "softmax-vectorized-hidden"}),
-        ("stderr_in_function", "01_scores_and_losses", 8, "ok", {"softmax-visible"}),
+        (
+            "deleted_cells",
+            "03_softmax",
+            3,
+            "tampered",
+            {"softmax-vectorized-visible", "softmax-vectorized-hidden"},
+        ),
+        ("stderr_in_function", "01_scores_and_losses", 9, "ok", set()),  # stderr decides nothing
         ("big_output", "03_softmax", 6, "output_limit", set()),
         ("fork_bomb", "01_scores_and_losses", 9, "ok", set()),
     ],
@@ -259,3 +267,122 @@ def test_bad_arguments_say_what_was_expected(tmp_path):
         samples.make_sample_class(source_dir=REPO_NOTEBOOKS, out_dir=tmp_path, kinds=["full", "nope"])
     with pytest.raises(FileNotFoundError, match="source notebooks"):
         samples.make_sample_class(source_dir=tmp_path, out_dir=tmp_path)
+
+
+def _by_id(nb):
+    out = {}
+    for c in nb.cells:
+        gid = c.metadata.get("nbgrader", {}).get("grade_id")
+        if gid:
+            out.setdefault(gid, []).append(c)
+    return out
+
+
+def test_metadata_tampering_kinds_change_exactly_what_they_say(made):
+    out, students = made
+    dup = _by_id(_read(out, "tamper_duplicate_id", "01_scores_and_losses.ipynb"))["hinge-loss-hidden"]
+    assert [c.source for c in dup][1:] == ["pass"] and dup[1].metadata.nbgrader.points == 100
+    pts = _by_id(_read(out, "tamper_points", "03_softmax.ipynb"))["softmax-naive-hidden"][0]
+    assert pts.metadata.nbgrader.points == 100
+    sol = _by_id(_read(out, "tamper_to_solution", "02_svm.ipynb"))["svm-vectorized-hidden"][0]
+    assert (sol.metadata.nbgrader.solution, sol.metadata.nbgrader.locked, sol.source) == (True, False, "pass")
+    gone = _by_id(_read(out, "tamper_grade_removed", "04_optimization.ipynb"))["numerical-gradient-hidden"][0]
+    assert gone.metadata.nbgrader.grade is False
+    assert "softmax-visible" not in _by_id(
+        _read(out, "tamper_metadata_stripped", "01_scores_and_losses.ipynb")
+    )
+    res = _by_id(_read(out, "tamper_output_above_max", "03_softmax.ipynb"))["softmax-vectorized-hidden"][0]
+    assert [(o.output_type, o.data["text/plain"]) for o in res.outputs] == [("execute_result", "1000000")]
+    ks = _read(out, "tamper_kernelspec", "04_optimization.ipynb").metadata.kernelspec
+    assert ks["name"] == "evil-kernel"
+    bonus = _by_id(_read(out, "tamper_new_grade_cell", "02_svm.ipynb"))["bonus"][0]
+    assert bonus.metadata.nbgrader.points == 100 and bonus.source == "pass"
+    # the grader restores the release, so the fair score is the full one and only the status says "tampered"
+    for kind in ("tamper_points", "tamper_grade_removed", "tamper_kernelspec", "tamper_deleted_restored"):
+        prefix = next(k.op[1] for k in samples.KINDS if k.name == kind)
+        exp = next(e for n, e in students[kind].expected.items() if n.startswith(prefix))
+        assert (exp.rule, exp.status) == ("full", "tampered"), kind
+
+
+def test_red_team_covers_every_family_of_the_issue():
+    from autograder import attacks
+
+    names = {k.name for k in attacks.KINDS}
+    assert len(names) >= 25 and names <= set(samples.HOSTILE_KINDS)
+    families = [
+        "hook_",
+        "input_transformer_",
+        "ast_",
+        "showtraceback",
+        "displayhook_",
+        "clear_output",
+        "hook_removal",
+        "silence_",
+        "hidden_sleep",
+        "checks_",
+        "ref_from_thread",
+        "ref_code_object",
+        "ref_frame_walk",
+        "ref_case_tables",
+        "print_reference",
+        "fork_memory",
+        "loop_map_bound_method",
+        "loop_np_vectorize",
+        "loop_frompyfunc",
+        "loop_apply_along_axis",
+        "tamper_duplicate_id",
+        "tamper_points",
+        "tamper_to_solution",
+        "tamper_output_above_max",
+        "tamper_kernelspec",
+    ]
+    missing = [f for f in families if not any(f in n for n in names)]
+    assert not missing
+    by_effect = {}
+    for k in attacks.KINDS:
+        for effect in k.breaks.values():
+            by_effect.setdefault(effect, []).append(k.name)
+    assert {samples.WRONG, samples.CHEATS, samples.UNDEFINED} <= set(by_effect)
+
+
+# a hidden-only hang stops the kernel at hinge_loss's hidden check: what was judged before stays
+HUNG_01 = {
+    "hinge-loss-hidden",
+    "softmax-visible",
+    "softmax-hidden",
+    "cross-entropy-visible",
+    "cross-entropy-hidden",
+}
+
+
+@pytest.mark.parametrize(
+    ("kind", "notebook", "score", "status", "failing"),
+    [
+        ("hook_post_run_clear", "01_scores_and_losses", 6, "ok", {"softmax-visible", "softmax-hidden"}),
+        ("sigint_ignore_hidden_sleep", "01_scores_and_losses", 0, "timeout", HUNG_01),
+        (
+            "fork_memory",
+            "04_optimization",
+            0,
+            "memory",
+            {"numerical-gradient-visible", "numerical-gradient-hidden"},
+        ),
+        ("loop_map_bound_method", "02_svm", 6, "ok", {"svm-vectorized-hidden"}),
+        (
+            "tamper_duplicate_id",
+            "01_scores_and_losses",
+            6,
+            "tampered",
+            {"hinge-loss-visible", "hinge-loss-hidden"},
+        ),
+        ("tamper_points", "03_softmax", 6, "tampered", set()),
+        ("print_reference_source", "02_svm", 9, "ok", set()),
+        ("ref_code_object", "02_svm", 6, "ok", {"svm-naive-visible", "svm-naive-hidden"}),
+    ],
+)
+def test_expectations_of_red_team_kinds(made, kind, notebook, score, status, failing):
+    _, students = made
+    exp = students[kind].expected[notebook]
+    lo, hi = exp.score_range
+    assert (lo, exp.status) == (score, status), (exp.score_range, exp.cells)
+    assert {g for g, v in exp.cells.items() if v == "fail"} == failing
