@@ -305,6 +305,23 @@ def _kill_kernel(client) -> None:
         pass
 
 
+def _responsive(client, timeout: float = 5.0) -> bool:
+    """True when the kernel answers an empty request within ``timeout`` seconds (after an interrupted cell: a
+    kernel that ignores SIGINT is still busy in the student's cell and never answers)."""
+    try:
+        msg_id = client.kc.execute("", silent=True, store_history=False)
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            msg = run_sync(client.kc.get_shell_msg)(timeout=remaining)
+            if msg.get("parent_header", {}).get("msg_id") == msg_id:
+                return True
+    except Exception:  # noqa: BLE001 - no reply (queue.Empty) or a dead kernel
+        return False
+
+
 def _serve_checkpoint(client, index, scratch, grader_in, grader_out, state) -> None:
     """Send a checkpoint, then relay calls until the grader says resume."""
     wire.write_frame(grader_out, {"op": "checkpoint", "index": index, "alive": state["alive"]})
@@ -409,6 +426,15 @@ def execute(job: dict, nb, grader_in, grader_out, scratch: str) -> dict:
                             status, error = "timeout", f"cell {index} exceeded {client.timeout} s"
                     elif out.get("ename") == "MemoryError" and status == "ok":
                         status, error = "memory", f"cell {index} raised MemoryError (memory limit)"
+                if timed_out and not _responsive(client):
+                    # the student's code ignored the interrupt: stop the kernel; this cell and the rest score 0
+                    why = (
+                        f"cell {index} exceeded {client.timeout} s and ignored the interrupt; the kernel was stopped"
+                    )
+                    _kill_kernel(client)
+                    state.update(alive=False, dead_status="timeout", why=why)
+                    if status == "ok":
+                        status, error = "timeout", why
                 if index in checkpoints:
                     done_checkpoints.add(index)
                     _serve_checkpoint(client, index, scratch, grader_in, grader_out, state)
