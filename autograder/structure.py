@@ -27,6 +27,7 @@ from __future__ import annotations
 import ast
 import inspect
 import textwrap
+import threading
 
 __all__ = ["Program", "from_cells", "from_function"]
 
@@ -129,6 +130,17 @@ class _Binding:
         )
 
 
+_PARSE_LOCK = threading.Lock()
+
+
+def parse(source: str) -> ast.Module:
+    """``ast.parse`` under one lock: CPython 3.11 builds AST objects with interpreter-wide
+    recursion bookkeeping, so two grading threads parsing at once can fail with "SystemError: AST constructor
+    recursion depth mismatch" (seen in the hostile-class run on 3.11.7)."""
+    with _PARSE_LOCK:
+        return ast.parse(source)
+
+
 class Program:
     """Top-level bindings of a notebook (or of a live function's module), for :meth:`findings`."""
 
@@ -138,7 +150,7 @@ class Program:
 
     def add_source(self, source: str, cell: int) -> None:
         try:
-            tree = ast.parse(_strip_magics(source))
+            tree = parse(_strip_magics(source))
         except SyntaxError:
             self.unparsed.append(cell)
             return
@@ -329,7 +341,7 @@ def from_function(func, name: str | None = None) -> Program:
             elif isinstance(value, (np.vectorize, map, filter)) or (
                 isinstance(value, np.ufunc) and not hasattr(np, value.__name__)
             ):
-                tree = ast.parse(f"{gname} = np.vectorize(...)  # {type(value).__name__} object")
+                tree = parse(f"{gname} = np.vectorize(...)  # {type(value).__name__} object")
                 prog.bindings[gname] = _Binding(
                     "assign", tree.body[0], -1, [f"{gname} = <{type(value).__name__}>"]
                 )

@@ -33,8 +33,10 @@ def hinge_loss(scores, y):
     m[y] = 0.0
     return float(m.sum())
 """
+SLOW_HINGE = "import time\ntime.sleep(3)\n" + GOOD_HINGE  # the victim runs long enough to be caught each time
+SLOW_SOFTMAX = "import time\ntime.sleep(3)\nimport numpy as np\ndef softmax(s):\n    e = np.exp(s - np.max(s, axis=-1, keepdims=True))\n    return e / e.sum(axis=-1, keepdims=True)"
 KINDS = {
-    VICTIM: SOLVED,
+    VICTIM: {"tiny_a": SLOW_HINGE, "tiny_b": SLOW_SOFTMAX},
     "ada": SOLVED,
     "bob": {},
     "cyd": {"tiny_a": "solved", "tiny_b": "missing"},
@@ -258,9 +260,10 @@ def test_scheduler_run_survives_killed_workers(tiny_class, local_run):
             stop = threading.Event()
 
             def killer() -> None:
-                """Kill the worker running the victim (alone) twice, and once the worker running the first other
-                student seen (whichever it is: a fixed name may already be graded on a loaded machine)."""
-                todo = {VICTIM: 2}
+                """Kill the worker running the victim (alone) until the scheduler gives it up (at most twice), and
+                once the worker running the first other student seen (whichever it is: a fixed name may already be
+                graded on a loaded machine)."""
+                todo = {VICTIM: 2}  # allowed-failures=1: the second dead worker gives the victim up
                 other = [1]  # one kill left for a non-victim student
                 while not stop.is_set() and (any(todo.values()) or other[0]):
                     try:
@@ -306,7 +309,9 @@ def test_scheduler_run_survives_killed_workers(tiny_class, local_run):
     assert run.returncode == 1, out[-3000:]  # some notebooks did not end ok (hostile + the victim)
     assert "Dask dashboard: http://" in out
     killed = [s for s, _ in kills]
-    assert killed.count(VICTIM) == 2 and len(killed) == 3, (kills, out[-3000:])  # + one other student, once
+    # allowed-failures=1: the victim is given up after its second dead worker (the scheduler may also count a
+    # worker that died while the victim was assigned to it, so one direct kill can be enough)
+    assert 1 <= killed.count(VICTIM) <= 2 and len(killed) - killed.count(VICTIM) == 1, (kills, out[-3000:])
     # the worker without bubblewrap said why and left; nothing was graded there
     bad_log = bad.log_path.read_text()
     assert "refuses to grade" in bad_log and "apt-get install bubblewrap" in bad_log, bad_log[-2000:]

@@ -286,6 +286,14 @@ def test_full_real_submission_same_points_from_plain_nbgrader_and_grade(tmp_path
 
     plain = auto_scores()
     assert all(got == want for got, want in plain.values()), plain
-    assert sum(want for _, want in plain.values()) == 27.0
+    autograded_points = sum(  # every autograded test cell of the source notebooks (5 notebooks: 30 points)
+        float(cell.metadata["nbgrader"]["points"])
+        for path in sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("0*.ipynb"))
+        for cell in nbformat.read(path, as_version=4).cells
+        if cell.cell_type == "code"
+        and cell.metadata.get("nbgrader", {}).get("grade")
+        and not cell.metadata["nbgrader"].get("solution")
+    )
+    assert sum(want for _, want in plain.values()) == autograded_points == 30.0
     api.grade(course_dir=course, workers=1)
     assert auto_scores() == plain
