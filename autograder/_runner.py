@@ -429,7 +429,8 @@ def execute(job: dict, nb, grader_in, grader_out, scratch: str) -> dict:
                 if timed_out and not _responsive(client):
                     # the student's code ignored the interrupt: stop the kernel; this cell and the rest score 0
                     why = (
-                        f"cell {index} exceeded {client.timeout} s and ignored the interrupt; the kernel was stopped"
+                        f"cell {index} exceeded {client.timeout} s and the kernel did not answer after the interrupt "
+                        "(the code ignores SIGINT, or broke IPython, e.g. sys.stdout = None); the kernel was stopped"
                     )
                     _kill_kernel(client)
                     state.update(alive=False, dead_status="timeout", why=why)

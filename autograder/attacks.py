@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import textwrap
 
-from autograder._kinds import CHEATS, DIED, MEMORY, TAMPERED, TIMEOUT, UNDEFINED, WRONG, Injection, Kind
+from autograder._kinds import CHEATS, MEMORY, TAMPERED, TIMEOUT, UNDEFINED, WRONG, Injection, Kind
 
 __all__ = ["KINDS"]
 
@@ -267,7 +267,7 @@ _SILENCE = (
     _trick(
         "silence_stdout_none",
         "softmax_loss_naive returns zeros; sys.stdout and sys.stderr become None (prints and warnings vanish; "
-        "ipykernel itself then fails to flush them after the cell and never answers again)",
+        "ipykernel itself then fails to flush them after the cell and never answers again: stopped at the limit)",
         "softmax_loss_naive",
         """
         import sys
@@ -275,7 +275,7 @@ _SILENCE = (
         sys.stderr = None
         """,
         stop={"03": "def:softmax_loss_naive"},
-        status={"03": DIED},
+        status={"03": TIMEOUT},
     ),
     _trick(
         "silence_fds_devnull",
