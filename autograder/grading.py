@@ -185,15 +185,16 @@ class Sanitizer:
     them (gradebook read-only).
 
     With ``cells`` (an :class:`autograder.preprocessors.InstructorCells` snapshot of the gradebook, made once per
-    batch) nbgrader's ``OverwriteCells`` / ``OverwriteKernelspec`` are replaced by their cached subclasses, which run
-    nbgrader's own per-cell code on the same values. ``skip`` names classes to leave out: the batch grader passes
+    batch) nbgrader's ``OverwriteCells`` / ``OverwriteKernelspec`` / ``CheckCellMetadata`` are replaced by their
+    cached subclasses, which run nbgrader's own per-cell code on the same values (and check a cell's metadata
+    once per batch). ``skip`` names classes to leave out: the batch grader passes
     :class:`autograder.tamper.RepairTampering` because it has just applied :func:`autograder.tamper.inspect` itself
     (which RepairTampering would only repeat on the repaired notebook, finding nothing).
     """
 
     def __init__(self, *, config, db_url: str, assignment: str, cells=None, skip=()):
         from nbgrader.converters.autograde import Autograde
-        from nbgrader.preprocessors import OverwriteCells, OverwriteKernelspec
+        from nbgrader.preprocessors import CheckCellMetadata, OverwriteCells, OverwriteKernelspec
         from traitlets.utils.importstring import import_item
 
         from autograder import preprocessors as _pp
@@ -203,7 +204,11 @@ class Sanitizer:
             or Autograde.class_traits()["sanitize_preprocessors"].default()
         )
         classes = [import_item(c) if isinstance(c, str) else c for c in names]  # the config names them as strings
-        cached = {OverwriteCells: _pp.CachedOverwriteCells, OverwriteKernelspec: _pp.CachedOverwriteKernelspec}
+        cached = {
+            OverwriteCells: _pp.CachedOverwriteCells,
+            OverwriteKernelspec: _pp.CachedOverwriteKernelspec,
+            CheckCellMetadata: _pp.CachedCheckCellMetadata,
+        }
         self.classes = [c for c in classes if c not in tuple(skip)]
         self._make = []
         for cls in self.classes:
