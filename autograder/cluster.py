@@ -47,6 +47,7 @@ import contextlib
 import dataclasses
 import fcntl
 import hashlib
+import io
 import json
 import logging
 import os
@@ -572,7 +573,9 @@ def grade(
                 continue
             try:
                 raw = path.read_bytes()
-                nb = nbformat.reads(raw.decode("utf-8"), as_version=4)  # nbformat.read, keeping the bytes
+                # nbformat.read(path), keeping the bytes: decoded as its open(path, encoding="utf8") reads them
+                text = io.TextIOWrapper(io.BytesIO(raw), encoding="utf8").read()
+                nb = nbformat.reads(text, as_version=4)
             except Exception as exc:  # noqa: BLE001 - a bad file is a row, not a crashed batch
                 msg = f"not a readable notebook: {type(exc).__name__}: {exc}".splitlines()[0][:300]
                 rows[student, name] = GradeRow(student, name, "invalid_notebook", error=msg)
