@@ -448,18 +448,43 @@ def grade(
     )
 
 
-def phase2_config(executed_root: Path):
+def phase2_config(executed_root: Path, *, shortcuts: bool = True):
     """The Config phase 2 gives nbgrader's ``Autograde`` converter (merged over the course's): its preprocessor
     lists with ``Execute`` replaced by :class:`autograder.preprocessors.ReplayExecute` and what phase 1 already did
-    left out (see the comments)."""
+    left out (see the comments). ``shortcuts=False``: nbgrader's full lists (RepairTampering + its sanitize
+    preprocessors again, CheckCellMetadata last, a validation after every step), for comparison
+    (``bench/bench_client.py``)."""
     from nbconvert.preprocessors import ClearMetadataPreprocessor
     from nbgrader.converters.autograde import Autograde
-    from nbgrader.preprocessors import AssignLatePenalties, IgnorePattern, LimitOutput
+    from nbgrader.preprocessors import (
+        AssignLatePenalties,
+        CheckCellMetadata,
+        IgnorePattern,
+        LimitOutput,
+        SaveAutoGrades,
+    )
     from traitlets.config import Config
 
     from autograder.preprocessors import ReplayExecute, ReplaySanitized, SharedSaveAutoGrades
 
     extra = Config()
+    if not shortcuts:
+        extra.Autograde.sanitize_preprocessors = [
+            tamper.RepairTampering,
+            *Autograde.class_traits()["sanitize_preprocessors"].default(),
+        ]
+        extra.Autograde.autograde_preprocessors = [
+            ReplayExecute,
+            IgnorePattern,
+            ClearMetadataPreprocessor,
+            LimitOutput,
+            tamper.StripGradeOutputs,
+            SaveAutoGrades,
+            AssignLatePenalties,
+            CheckCellMetadata,
+        ]
+        extra.ReplayExecute.executed_dir = str(executed_root)
+        return extra
     # Sanitize pass: the notebook phase 1 sanitized with these very preprocessors (ReplaySanitized; it runs them
     # again itself only when the submitted file changed since, or nbgrader's pass stops at a schema error).
     extra.Autograde.sanitize_preprocessors = [ReplaySanitized]
