@@ -15,8 +15,10 @@ kernel ends. The proxy forwards the signals the kernel manager sends it (interru
 the proxy dies (the manager killed it), the zygote kills the kernel. If the zygote is gone (a notebook killed it),
 the proxy ``exec``s a normal cold kernel, so a hostile notebook can only slow its own next notebook down.
 
-The zygote is non-dumpable (no ptrace or ``/proc/<pid>/mem`` by the same uid) and never imports course code: it
-holds nothing worth reading. This file imports only the standard library at module level (it runs as the proxy
+The zygote is non-dumpable (no ptrace or ``/proc/<pid>/mem`` by the same uid) and holds nothing worth reading:
+besides the libraries it imports the student bundle's course modules (public code, the same for every student)
+exactly once, when the runner has staged them for its first kernel (``{"preload": [...]}`` request, see
+:meth:`Zygote.preload`) -- never after a fork, when the staging folder may hold a student's files. This file imports only the standard library at module level (it runs as the proxy
 with ``python -I -S``) and is bound read-only into the sandbox next to the runner.
 
 Examples
