@@ -113,6 +113,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_false",
         help="start every notebook's kernel from scratch (default: fork it from a pre-imported one per sandbox)",
     )
+    g.add_argument(
+        "--no-reuse-sandbox",
+        dest="reuse_sandbox",
+        action="store_false",
+        help="a new sandbox for every submission (default: a worker slot's sandbox, reset, serves its next ones)",
+    )
 
     lp = common(
         sub.add_parser(
@@ -197,6 +203,7 @@ def main(argv: list[str] | None = None) -> int:
                 notebook_timeout=args.notebook_timeout,
                 memory_bytes=args.memory_mb * 1024 * 1024,
                 warm=args.warm,
+                reuse_sandbox=args.reuse_sandbox,
             )
             res = api.grade(
                 students=args.students,

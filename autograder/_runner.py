@@ -23,6 +23,7 @@ from __future__ import annotations
 import ctypes
 import json
 import os
+import resource
 import shutil
 import socket
 import sys
@@ -61,6 +62,14 @@ def _private_stdout(log_path: str):
     sys.stdout = open(1, "w", closefd=False)  # noqa: SIM115
     sys.stderr = open(2, "w", closefd=False)  # noqa: SIM115
     return os.fdopen(out_fd, "wb")
+
+
+def _reopen_log(log_path: str) -> None:
+    """Point fds 1 and 2 at the (emptied) kernel log again, at its start."""
+    log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    os.close(log)
 
 
 def _no_dump() -> None:
@@ -503,12 +512,19 @@ def main() -> int:
 
     _preimport()
     warm = None
+    health = {"runner": _fingerprint(os.getpid())}
     try:
         while True:
             try:
                 head, blobs = wire.read_frame(grader_in)
             except EOFError:
                 break
+            if head.get("op") == "reset":  # between two submissions (autograder/sessions.py)
+                why, warm = _between_jobs(isolated, log_path, warm, health)
+                wire.write_frame(grader_out, {"op": "clean", "ok": not why, "why": why})
+                if why:
+                    break
+                continue
             if head.get("op") != "notebook" or len(blobs) != 1:
                 break
             job = dict(head.get("job") or {})
@@ -531,6 +547,8 @@ def main() -> int:
                 _stage(lib_dir, files)
                 if warm is not None:
                     job.update(_warm_kernel(warm, job, files))
+                    if warm.alive() and health.get("zygote", (None,))[0] != warm.pid:
+                        health["zygote"] = (warm.pid, _fingerprint(warm.pid))
                 result = execute(job, nbformat.from_dict(nb_dict), grader_in, grader_out, scratch)
             except (EOFError, wire.WireError):
                 raise
@@ -553,6 +571,88 @@ def main() -> int:
         if not isolated:
             shutil.rmtree(scratch, ignore_errors=True)
     return 0
+
+
+# ---- between two submissions (one sandbox serves several: autograder/sessions.py)
+_RLIMITS = tuple(
+    getattr(resource, n)
+    for n in ("RLIMIT_CPU", "RLIMIT_AS", "RLIMIT_NOFILE", "RLIMIT_NPROC", "RLIMIT_FSIZE", "RLIMIT_CORE",
+              "RLIMIT_STACK", "RLIMIT_DATA", "RLIMIT_MEMLOCK", "RLIMIT_NICE", "RLIMIT_RTPRIO")
+    if hasattr(resource, n)
+)
+
+
+def _fingerprint(pid: int) -> tuple:
+    """What another process of the sandbox user could change in process `pid` and that its children inherit or
+    that slows it down: run state, nice value, CPU affinity, scheduling policy, resource limits, OOM score."""
+
+    def get(fn):
+        try:
+            return fn()
+        except OSError as exc:
+            return f"unreadable: {exc.errno}"
+
+    def state():
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] not in ("T", "t")  # stopped or traced
+
+    def oom():
+        with open(f"/proc/{pid}/oom_score_adj") as fh:
+            return fh.read().strip()
+
+    return (
+        get(state),
+        get(lambda: os.getpriority(os.PRIO_PROCESS, pid)),
+        get(lambda: tuple(sorted(os.sched_getaffinity(pid)))),
+        get(lambda: os.sched_getscheduler(pid)),
+        get(lambda: tuple(resource.prlimit(pid, r) for r in _RLIMITS)),
+        get(oom),
+    )
+
+
+def _remove_sysv_ipc() -> str:
+    """Remove every System V shared-memory segment, semaphore set and message queue of this IPC namespace (they
+    outlive the processes that made them); "" or a reason."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    ipc_rmid = 0
+    for table, remove in (("shm", libc.shmctl), ("sem", libc.semctl), ("msg", libc.msgctl)):
+        try:
+            with open(f"/proc/sysvipc/{table}") as fh:
+                rows = fh.read().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            ident = int(row.split()[1])
+            if (remove(ident, 0, ipc_rmid, None) if table == "sem" else remove(ident, ipc_rmid, None)) != 0:
+                return f"could not remove System V {table} object {ident} (errno {ctypes.get_errno()})"
+    return ""
+
+
+def _between_jobs(isolated: bool, log_path: str, warm, health: dict):
+    """Clear the sandbox for the next submission: no process but the runner and the zygote, empty /tmp and
+    /dev/shm, no System V IPC object; the runner and the zygote as they were started. Returns (reason or "",
+    zygote): a changed zygote is replaced (its kernels would inherit the change); a changed runner is a reason."""
+    if not isolated:
+        return "not isolated: a sandbox without its own pid namespace is never reused", warm
+    why = _reset_sandbox(keep=(log_path, *_warm_files(warm)), keep_pids=_warm_pids(warm)) or _remove_sysv_ipc()
+    if why:
+        return why, warm
+    for path in (log_path, *_warm_files(warm)):  # what the previous kernels printed to fds 1 and 2
+        try:
+            os.truncate(path, 0)  # the zygote appends (O_APPEND); the runner's own fds are reopened below
+        except OSError:
+            pass
+    _reopen_log(log_path)
+    if _fingerprint(os.getpid()) != health["runner"]:
+        return "a process of the previous submission changed the runner (priority, affinity or limits)", warm
+    zygote = health.get("zygote")
+    if warm is not None and (not warm.alive() or zygote is None or zygote[0] != warm.pid
+                             or _fingerprint(warm.pid) != zygote[1]):
+        warm.close()  # stopped, reniced, re-limited or killed: the next submission gets a new one
+        health.pop("zygote", None)
+        warm = None
+        why = _reset_sandbox(keep=(log_path,))
+    return why, warm
 
 
 # ---- warm kernels (autograder/_warm.py, bound next to this file): one zygote per sandbox, one fork per notebook

@@ -63,7 +63,7 @@ from distributed import WorkerPlugin
 
 from autograder import course as _course
 from autograder import grading as _grading
-from autograder import sandbox, tamper
+from autograder import sandbox, sessions, tamper
 from autograder.results import AutograderError, GradeResult, GradeRow
 
 __all__ = [
@@ -187,8 +187,8 @@ class SubmissionJob:
 
 
 _DATA: dict[str | None, Path] = {}
-_SLOTS: queue.Queue = queue.Queue()
-for _i in range(64):  # one sandbox uid per concurrently running task of this process (when root)
+_SLOTS: queue.LifoQueue = queue.LifoQueue()  # LIFO: a freed slot (and its kept sandbox) is reused first
+for _i in reversed(range(64)):  # one sandbox uid per concurrently running task of this process (when root)
     _SLOTS.put(_i)
 _LOCK = threading.Lock()
 
@@ -655,6 +655,8 @@ def grade(
     finally:
         if bar is not None:
             bar.close()
+        if scheduler is None:  # the embedded cluster's slots kept their sandboxes for the next submission
+            sessions.close_all()
     ordered = [rows[s, n] for s in found for n in notebooks]
     sandboxed = sandbox.find_bwrap() is not None if scheduler is None else not allow_unsandboxed
     return GradeResult(

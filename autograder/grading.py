@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder import course as _course
-from autograder import sandbox, tamper, wire
+from autograder import sandbox, sessions, tamper, wire
 from autograder.results import AutograderError, GradeResult
 
 __all__ = ["GradeOptions", "grade", "grade_submission", "default_workers", "prepare_data", "staged_files"]
@@ -49,6 +49,9 @@ SANDBOX_WIRE = "/grader/grader_wire.py"
 WARM = Path(__file__).with_name("_warm.py")  # warm kernels: one zygote per sandbox, bound next to the runner
 SANDBOX_WARM = "/grader/_warm.py"
 LIB_DIR = "/tmp/grader-lib"
+#: The CPU rlimit of a kept sandbox is that of a submission of this many notebooks (each kernel is a new process
+#: with its own count; the runner's own use over :data:`autograder.sessions.MAX_JOBS` jobs stays far below it).
+SESSION_NOTEBOOKS = 8
 
 
 def default_workers() -> int:
@@ -71,6 +74,7 @@ class GradeOptions:
     max_cell_output: int = 200_000
     max_total_output: int = 5_000_000
     warm: bool = True  # fork each notebook's kernel from a pre-imported zygote (autograder/_warm.py)
+    reuse_sandbox: bool = True  # a worker slot's sandbox serves its next submissions too (autograder/sessions.py)
 
     def limits(self) -> sandbox.Limits:
         return sandbox.Limits(
@@ -254,16 +258,20 @@ def grade_submission(job: dict) -> dict:
         "warm": options.warm,
     }
     t0 = time.monotonic()
-    try:
-        proc = sandbox.start(
-            [sys.executable, "-I", SANDBOX_RUNNER if isolated else str(RUNNER)],
-            limits=_job_limits(options, len(items)),
-            ro_binds=binds,
-            hide=hide,
-            env=env,
-            slot=int(job.get("slot", 0)),
-            allow_unsandboxed=bool(job.get("allow_unsandboxed", False)),
+    argv = [sys.executable, "-I", SANDBOX_RUNNER if isolated else str(RUNNER)]
+    session_limits = _job_limits(options, SESSION_NOTEBOOKS)
+    slot = int(job.get("slot", 0))
+    allow = bool(job.get("allow_unsandboxed", False))
+    key = (tuple(argv), tuple((str(a), str(b)) for a, b in binds), tuple(map(str, hide)),
+           tuple(sorted(env.items())), session_limits, slot, allow)
+
+    def start():
+        return sandbox.start(
+            argv, limits=session_limits, ro_binds=binds, hide=hide, env=env, slot=slot, allow_unsandboxed=allow
         )
+
+    try:
+        sess = sessions.acquire(slot, key, start) if options.reuse_sandbox else sessions.Session(slot, key, start(), 1)
     except Exception as exc:  # noqa: BLE001 - e.g. SandboxUnavailable: every notebook gets the reason
         for item in items:
             out["results"][item["name"]] = {
@@ -274,10 +282,14 @@ def grade_submission(job: dict) -> dict:
                 "verdicts": {},
             }
         return out
+    proc = sess.proc
+    proc.rearm(_job_limits(options, len(items)).wall_seconds)
     out["sandboxed"] = proc.sandboxed
+    out["sandbox_job"] = sess.jobs  # 1: a fresh sandbox; n: its n-th submission
     import nbformat
 
     broken = None
+    reusable = False
     try:
         for item in items:
             nb = nbformat.from_dict(item["notebook"])
@@ -299,12 +311,10 @@ def grade_submission(job: dict) -> dict:
                     res, broken = exc.result, (exc.status, exc.error)
             res["notebook"] = dict(res["notebook"])
             out["results"][item["name"]] = res
-        try:
-            wire.write_frame(proc.stdin, {"op": "bye"})
-        except OSError:
-            pass
+        if broken is None and proc.sandboxed and options.reuse_sandbox:
+            reusable, out["sandbox_reset"] = _reset(proc)
     finally:
-        _close(proc)
+        sessions.release(sess, reusable=reusable)
     for res in out["results"].values():
         res["seconds"] = float(res.get("seconds") or (time.monotonic() - t0))
     return out
@@ -464,6 +474,19 @@ def _phase2(
                 row.status, row.error = "error", errors[0]
             if progress is not None:
                 progress(row)
+
+
+def _reset(proc) -> tuple[bool, str]:
+    """Ask the runner to clear the sandbox for the next submission: (True, "") when it answered clean, else
+    (False, why) (see :mod:`autograder.sessions`)."""
+    try:
+        wire.write_frame(proc.stdin, {"op": "reset"})
+        head, _ = wire.read_frame(proc.stdout, max_total=1 << 20)
+    except (EOFError, OSError, wire.WireError) as exc:
+        return False, f"the runner did not answer the reset: {exc}"
+    if head.get("op") == "clean" and head.get("ok") is True:
+        return True, ""
+    return False, str(head.get("why") or head)[:300]
 
 
 def _close(proc, timeout: float = 10.0) -> None:

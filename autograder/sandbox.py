@@ -475,6 +475,19 @@ class SandboxProcess:
             self.timed_out = True
             self.kill()
 
+    def rearm(self, wall_seconds: float) -> None:
+        """Restart the wall clock with `wall_seconds` from now (a sandbox serving several jobs in a row gives each
+        job its own limit; see :mod:`autograder.sessions`). ``timed_out`` then refers to the new job."""
+        self._timer.cancel()
+        self.timed_out = False
+        self._timer = threading.Timer(float(wall_seconds), self._wall_clock)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def disarm(self) -> None:
+        """Stop the wall clock while the sandbox waits idle between jobs (nothing of a job runs then)."""
+        self._timer.cancel()
+
     def _read_stderr(self) -> None:
         stream = self._proc.stderr
         while True:

@@ -9,8 +9,11 @@ data), so every side sees the same machine load:
    sandboxes, runners, kernels -- ``getrusage(RUSAGE_SELF + RUSAGE_CHILDREN)``), which a loaded machine inflates
    far less than wall time, plus wall seconds with 1 worker:
 
-   * this grader, sandboxed + trusted, warm kernels (the default);
-   * this grader with cold kernels (``GradeOptions(warm=False)``: one interpreter start per notebook);
+   * this grader, sandboxed + trusted, warm kernels, a worker slot's sandbox reused for its next submission
+     (the default);
+   * the same with a new sandbox for every submission (``--no-reuse-sandbox``);
+   * cold kernels and a new sandbox each (``--no-warm-kernels --no-reuse-sandbox``: one interpreter start per
+     notebook);
    * plain serial ``nbgrader autograde`` (UNSANDBOXED, its own Execute preprocessor), in a copy of the course.
 
    Throughput per core = 1 / core-seconds; the ratio nbgrader / ours is the goal's ">= 2x".
@@ -174,11 +177,16 @@ def main(argv=None) -> int:
     data_dir = grading.prepare_data(course / ".autograder")
     n = len(full)
     figures = {}
-    for label, extra in (("warm", []), ("cold", ["--no-warm-kernels"])):
+    variants = (
+        ("warm kernels, sandbox reused", []),
+        ("warm kernels, new sandbox each", ["--no-reuse-sandbox"]),
+        ("cold kernels, new sandbox each", ["--no-warm-kernels", "--no-reuse-sandbox"]),
+    )
+    for label, extra in variants:
         wall, cpu, scores = our_grader(course, extra)
         figures[label] = (wall / n, cpu / n, scores)
         print(
-            f"[1] this grader (sandboxed, trusted), {label} kernels, 1 worker: {cpu / n:.2f} core-s and "
+            f"[1] this grader (sandboxed, trusted), {label}, 1 worker: {cpu / n:.2f} core-s and "
             f"{wall / n:.2f} wall-s per submission; load {os.getloadavg()[0]:.1f}"
         )
     wall, cpu, nb_scores = plain_nbgrader(course, data_dir, wd / "plain-nbgrader")
@@ -188,14 +196,15 @@ def main(argv=None) -> int:
         f"submission; load {os.getloadavg()[0]:.1f}"
     )
     nb_cpu = figures["nbgrader"][1]
-    for label in ("warm", "cold"):
+    for label, _ in variants:
         print(
             f"    throughput per core, {label} vs nbgrader: {nb_cpu / figures[label][1]:.2f}x (CPU), "
             f"{figures['nbgrader'][0] / figures[label][0]:.2f}x (wall)"
         )
-    same = figures["warm"][2] == figures["cold"][2]
-    print(f"    scores warm == cold: {same}; per student (ours / plain nbgrader): ", end="")
-    print({s: (figures["warm"][2][s], nb_scores.get(s)) for s in sorted(figures["warm"][2])})
+    same = len({str(sorted(figures[v][2].items())) for v, _ in variants}) == 1
+    print(f"    scores identical in all variants: {same}; per student (ours / plain nbgrader): ", end="")
+    first = figures[variants[0][0]][2]
+    print({s: (first[s], nb_scores.get(s)) for s in sorted(first)})
     quiet: list[str] = []
 
     if args.class_size:
