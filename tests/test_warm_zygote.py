@@ -140,3 +140,24 @@ def test_preload_imports_only_the_standard_library_at_module_level():
         check=True,
     )
     assert out.stdout.strip() == "[]", out.stderr
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "plain", 'quote " backslash \\ newline \n tab \t nul \x00 del \x7f', "é中", "\U0001f600", "x\udcff"],
+)
+def test_proxy_request_is_the_json_the_zygote_reads(text):
+    # the proxy writes its request without the json module (start-up cost); the zygote parses it with json
+    env = {"PATH": "/usr/bin", f"K{text}": text}
+    line = _warm._fork_request(["-f", text], env, f"/tmp/{text}")
+    assert line.endswith(b"\n") and line.count(b"\n") == 1
+    assert json.loads(line) == {"argv": ["-f", text], "env": env, "cwd": f"/tmp/{text}"}
+    assert line == (json.dumps({"argv": ["-f", text], "env": env, "cwd": f"/tmp/{text}"}) + "\n").encode()
+
+
+def test_proxy_reads_only_well_formed_zygote_replies():
+    assert _warm._int_field(json.dumps({"pid": 4321}).encode() + b"\n", "pid") == 4321
+    assert _warm._int_field(json.dumps({"exit": -9}).encode() + b"\n", "exit") == -9
+    for bad in (b"", b'{"exit": 1}\n', b'{"pid": "1"}\n', b'{"pid": 1, "x": 2}\n', b"garbage\n"):
+        with pytest.raises(ValueError):
+            _warm._int_field(bad, "pid")
