@@ -1,7 +1,8 @@
 """Warm kernels (autograder/_warm.py): every notebook's kernel is a fresh fork of a pre-imported zygote.
 
 Graded for real (nbgrader, bubblewrap, the sandboxed runner) on the tiny assignment: notebook A leaves globals,
-a monkeypatched numpy, a builtin, a fake module, an environment variable, an IPython hook and a thread behind;
+a monkeypatched numpy, a builtin, a fake module, an environment variable, an IPython hook, a thread and a patched
+course module (imported by the zygote) behind, and asks the zygote to import a module it planted;
 notebook B of the same submission (same sandbox, next fork) must see none of them -- its softmax returns wrong
 probabilities if it sees any, so the score says it. A second student kills the zygote from notebook A; notebook B still
 gets a (restarted) warm kernel and full marks.
@@ -16,10 +17,21 @@ import pytest
 pytestmark = pytest.mark.slow
 
 LEAVE_BEHIND = """\
-import builtins, os, sys, threading, time
+import builtins, json, os, socket, sys, threading, time
 import numpy as np
 PARENT = open(f"/proc/{os.getppid()}/cmdline").read().replace("\\0", " ")
 print("PARENT", PARENT)
+print("PRELOADED", "cs231n_lite.gradient_check" in sys.modules)  # imported by the zygote, not by this notebook
+import cs231n_lite, cs231n_lite.gradient_check
+cs231n_lite.__version__ = "patched by A"
+cs231n_lite.gradient_check.LEFTOVER_PATCH = 1
+# ask the zygote itself to import a module planted in the staging folder: it must refuse (a kernel has run)
+with open("/tmp/grader-lib/evil_from_a.py", "w") as fh:
+    fh.write("import builtins\\nbuiltins.EVIL_FROM_A = 1\\n")
+zygote = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+zygote.connect("\\0" + PARENT.split()[3])
+zygote.sendall(json.dumps({"preload": ["evil_from_a"], "path": "/tmp/grader-lib", "digest": "evil"}).encode() + b"\\n")
+print("ZYGOTE SAID", zygote.makefile().readline().strip())
 LEFTOVER = 1
 np.sum = lambda *a, **k: -1
 builtins.LEFTOVER_BUILTIN = 1
@@ -37,6 +49,7 @@ LOOK_FOR_IT = """\
 import builtins, os, sys, threading
 import numpy as np
 PARENT = open(f"/proc/{os.getppid()}/cmdline").read().replace("\\0", " ")
+print("PRELOADED", "cs231n_lite.gradient_check" in sys.modules)
 seen = {
     "global": "LEFTOVER" in globals(),
     "numpy": np.sum([1, 2]) != 3,
@@ -44,6 +57,11 @@ seen = {
     "module": "leftover_module" in sys.modules,
     "env": "LEFTOVER_ENV" in os.environ,
     "thread": any(t.name == "leftover-thread" for t in threading.enumerate()),
+    "course_module": "cs231n_lite" in sys.modules and (
+        sys.modules["cs231n_lite"].__version__ == "patched by A"
+        or hasattr(sys.modules["cs231n_lite.gradient_check"], "LEFTOVER_PATCH")
+    ),
+    "zygote_import": hasattr(builtins, "EVIL_FROM_A") or "evil_from_a" in sys.modules,
 }
 LEFTOVERS = sorted(k for k, v in seen.items() if v)
 print("PARENT", PARENT, "LEFTOVERS", LEFTOVERS)
@@ -97,6 +115,9 @@ def test_next_notebook_sees_nothing_the_previous_one_left(graded):
     text_b = _executed(course, "leaver", "tiny_b")
     assert "_warm.py serve" in text_a and "_warm.py serve" in text_b  # both kernels were forks of the zygote
     assert "LEFTOVERS []" in text_b and "HOOK FROM A" not in text_b
+    # the zygote imported the staged course code before the first kernel, and nothing a kernel asked for after
+    assert "PRELOADED True" in text_a and "PRELOADED True" in text_b
+    assert "ZYGOTE SAID {" in text_a and '"digest": "evil"' not in text_a and "evil_from_a" not in text_a
 
 
 def test_a_killed_zygote_is_restarted_for_the_next_notebook(graded):
@@ -105,3 +126,4 @@ def test_a_killed_zygote_is_restarted_for_the_next_notebook(graded):
     assert scores["killer", "tiny_b"] == (3.0, "ok"), res.table()
     text_b = _executed(course, "killer", "tiny_b")
     assert "_warm.py serve" in text_b
+    assert "PRELOADED True" in text_b  # the restarted zygote imported the re-staged course code before B
