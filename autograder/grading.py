@@ -584,6 +584,8 @@ def _phase2(
                 row.status, row.error = "error", errors[0]
             if progress is not None:
                 progress(row)
+        if shared is not None:  # end the read transaction: nothing held (or cached) until the next student
+            gb.db.commit()
 
 
 def _reset(proc) -> tuple[bool, str]:
