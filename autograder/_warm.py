@@ -59,7 +59,7 @@ __all__ = [
 KERNEL_NAME = "python3-warm"
 #: Imported by the zygote (a module that fails to import is skipped): what every kernel start imports (IPython,
 #: ipykernel with its debugger, the history database, the pdb hook) and what the course's notebooks import (numpy
-#: with numpy.random, matplotlib with the Agg canvas, PIL's image plugins, scipy and scikit-image's HOG, tqdm).
+#: with numpy.random, matplotlib with the Agg canvas, PIL's image plugins, scipy and scikit-image's HOG).
 #: Each name missing here costs every notebook's kernel its import (and, without .pyc files, its compile).
 PRELOAD = (
     "numpy",
@@ -103,6 +103,7 @@ PRELOAD = (
     "threadpoolctl",
     "scipy",
     "skimage.feature",
+    "skimage.draw",
 )
 FORWARDED = (
     _signal.SIGINT,
