@@ -66,7 +66,9 @@ TOL = {F64: 1e-6, F32: 1e-4}
 LN10 = math.log(10.0)
 CALL_TIMEOUT = 10.0
 SPEED_N, SPEED_D, SPEED_C, SPEED_MIN_RATIO = 2000, 20, 10, 5.0
+SPEED_BASELINE_MAX_AGE = 120.0  # seconds a timing of the naive loops is reused for (see _speed_baseline)
 _TIMING_LOCK = threading.Lock()  # one reference timing at a time in this process
+_BASELINES: dict[tuple, tuple[float, float, float]] = {}  # key -> (best seconds, monotonic time, load average)
 
 
 def _ref(name):
@@ -594,9 +596,41 @@ def _check_vectorized(ctx, kind):
         _check_speed(ctx, kind)
 
 
+def _load() -> float:
+    try:
+        return os.getloadavg()[0]
+    except OSError:  # pragma: no cover - no load average on this platform
+        return 0.0
+
+
+def _speed_baseline(key: tuple) -> float | None:
+    """The cached time of the reference naive loops for `key` = (kind, N, D, C), or None to time them now.
+
+    Grading a batch times the same reference loops on inputs of the same shape for every student (their time
+    does not depend on the values), so the best of the last timing is kept in THIS trusted process and reused for
+    the first attempt of later checks. It is timed again when it is older than :data:`SPEED_BASELINE_MAX_AGE`
+    seconds or when the machine's load has clearly changed since (1-minute load average off by more than
+    ``0.5 + 25%``): a busier machine slows the student's timed calls, and the reference must be timed under the
+    same conditions. The second attempt of a check always times the reference again, interleaved with the
+    student's calls, exactly as without the cache, so a stale baseline can cost a retry, never a verdict the
+    fresh timing would not give.
+
+    The student cannot influence the baseline: the loops are the trusted reference, run here on inputs the grader
+    drew, never in the sandbox; the cache holds only the grader's own clock readings.
+    """
+    entry = _BASELINES.get(key)
+    if entry is None:
+        return None
+    seconds, at, load = entry
+    if time.monotonic() - at > SPEED_BASELINE_MAX_AGE or abs(_load() - load) > 0.5 + 0.25 * load:
+        return None
+    return seconds
+
+
 def _check_speed(ctx, kind):
     """Student's function timed by THIS process around each call (inputs drawn now, sent with the call) against
-    the reference naive loops timed in this process: the student can slow neither clock's reference."""
+    the reference naive loops timed in this process (cached for a while: :func:`_speed_baseline`): the student
+    can slow neither clock's reference."""
     name = ctx.name
     r = ctx.rng("speed", time.time_ns())  # fresh inputs every time: nothing to precompute
     N, D, C = SPEED_N, SPEED_D, SPEED_C
@@ -604,21 +638,26 @@ def _check_speed(ctx, kind):
     W = r.standard_normal((D, C)) * (1.5 / math.sqrt(D))
     y = r.integers(0, C, size=N)
     naive = _ref(f"{kind}_loss_naive")
+    key = (kind, N, D, C)
     where = f"the timing input (N={N}, D={D}, C={C})"
     ratio, t_naive, t_vec = 0.0, 0.0, 0.0
     for attempt in range(2):
+        cached = _speed_baseline(key) if attempt == 0 else None
         best_naive = best_vec = float("inf")
         for _ in range(2 + attempt):
-            with _TIMING_LOCK:
-                start = time.perf_counter()
-                _quiet_ref(naive, W, X, y, 0.1)
-                best_naive = min(best_naive, time.perf_counter() - start)
+            if cached is None:
+                with _TIMING_LOCK:
+                    start = time.perf_counter()
+                    _quiet_ref(naive, W, X, y, 0.1)
+                    best_naive = min(best_naive, time.perf_counter() - start)
             for _ in range(2):
                 start = time.perf_counter()
                 out = ctx.invoke(where, (W, X, y, 0.1))
                 best_vec = min(best_vec, time.perf_counter() - start)
                 _pair(name, out.value, where, ("loss", "dW"))
-        t_naive, t_vec = best_naive, best_vec
+        if cached is None:
+            _BASELINES[key] = (best_naive, time.monotonic(), _load())
+        t_naive, t_vec = (cached if cached is not None else best_naive), best_vec
         ratio = t_naive / max(t_vec, 1e-9)
         if ratio >= SPEED_MIN_RATIO:
             return

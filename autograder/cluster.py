@@ -538,6 +538,24 @@ def grade(
         finally:
             client_cpu[0] += time.thread_time() - c0
 
+    # For the whole batch (the release does not change while it is graded): the released notebooks tamper.inspect
+    # compares with, and the instructor's cells nbgrader's OverwriteCells / OverwriteKernelspec read.
+    from autograder.preprocessors import SANITIZED_SUFFIX, InstructorCells, sanitized_record
+
+    releases: dict[str, object] = {}
+    sanitize = _grading.Sanitizer(
+        config=cfg,
+        db_url=url,
+        assignment=assignment,
+        cells=InstructorCells(url, _course.COURSE_ID),
+        skip=(tamper.RepairTampering,),  # tamper.inspect just below is what it would do
+    )
+
+    def _release(name: str):
+        if name not in releases:
+            releases[name] = tamper.release_notebook(cfg, assignment, name)
+        return releases[name]
+
     def _prepare(student: str) -> list[dict]:
         items = []
         for name in notebooks:
@@ -548,21 +566,24 @@ def grade(
                 )
                 continue
             try:
-                nb = nbformat.read(str(path), as_version=4)
+                raw = path.read_bytes()
+                nb = nbformat.reads(raw.decode("utf-8"), as_version=4)  # nbformat.read, keeping the bytes
             except Exception as exc:  # noqa: BLE001 - a bad file is a row, not a crashed batch
                 msg = f"not a readable notebook: {type(exc).__name__}: {exc}".splitlines()[0][:300]
                 rows[student, name] = GradeRow(student, name, "invalid_notebook", error=msg)
                 continue
             try:  # tampered nbgrader metadata: repaired and named before nbgrader's own sanitize step
-                report = tamper.inspect(nb, tamper.release_notebook(cfg, assignment, name), notebook=name)
+                report = tamper.inspect(nb, _release(name), notebook=name)
                 nb, tampered[student, name] = report.notebook, report.message
-                nb = _grading._sanitize(
-                    nb, student=student, assignment=assignment, notebook=name, db_url=url, config=cfg
-                )
+                invalid = _grading.schema_error(nb)  # where nbgrader's own sanitize pass would stop
+                nb = sanitize(nb, student=student, notebook=name)
             except Exception as exc:  # noqa: BLE001
                 msg = f"nbgrader could not sanitize it: {type(exc).__name__}: {exc}".splitlines()[0][:300]
                 rows[student, name] = GradeRow(student, name, "invalid_notebook", error=msg)
                 continue
+            base = executed_root / student  # phase 2 hands nbgrader this notebook (ReplaySanitized)
+            base.mkdir(parents=True, exist_ok=True)
+            _grading._write_atomic(base / f"{name}{SANITIZED_SUFFIX}", sanitized_record(nb, raw, invalid))
             items.append({"name": name, "notebook": nb})
         return items
 
@@ -628,22 +649,25 @@ def grade(
 
                 shutil.rmtree(executed_root / student, ignore_errors=True)
             if todo:
-                nworkers = _dispatch(
-                    todo=todo,
-                    prepare=prepare,
-                    record=record,
-                    finish=finish,
-                    interrupts=interrupts,
-                    scheduler=scheduler,
-                    threads=threads,
-                    expected=expected,
-                    options=options,
-                    allow_unsandboxed=allow_unsandboxed,
-                    data_dir=data_dir,
-                    cdir=cdir,
-                    secret=secret,
-                    echo=echo,
-                )
+                from autograder.preprocessors import shared_gradebook
+
+                with shared_gradebook(url):  # phase 2 (main thread) writes every student through one session
+                    nworkers = _dispatch(
+                        todo=todo,
+                        prepare=prepare,
+                        record=record,
+                        finish=finish,
+                        interrupts=interrupts,
+                        scheduler=scheduler,
+                        threads=threads,
+                        expected=expected,
+                        options=options,
+                        allow_unsandboxed=allow_unsandboxed,
+                        data_dir=data_dir,
+                        cdir=cdir,
+                        secret=secret,
+                        echo=echo,
+                    )
     except KeyboardInterrupt:
         done = sum(1 for s in found if all((s, n) in rows for n in notebooks))
         echo(

@@ -179,24 +179,74 @@ def _sandbox_env(data_dir: Path, *, isolated: bool = True) -> dict[str, str]:
     }
 
 
+class Sanitizer:
+    """nbgrader's sanitize preprocessors (``Autograde.sanitize_preprocessors`` of the course, else nbgrader's
+    defaults), resolved once and applied to each notebook exactly as nbgrader's ``Autograde`` converter applies
+    them (gradebook read-only).
+
+    With ``cells`` (an :class:`autograder.preprocessors.InstructorCells` snapshot of the gradebook, made once per
+    batch) nbgrader's ``OverwriteCells`` / ``OverwriteKernelspec`` are replaced by their cached subclasses, which run
+    nbgrader's own per-cell code on the same values. ``skip`` names classes to leave out: the batch grader passes
+    :class:`autograder.tamper.RepairTampering` because it has just applied :func:`autograder.tamper.inspect` itself
+    (which RepairTampering would only repeat on the repaired notebook, finding nothing).
+    """
+
+    def __init__(self, *, config, db_url: str, assignment: str, cells=None, skip=()):
+        from nbgrader.converters.autograde import Autograde
+        from nbgrader.preprocessors import OverwriteCells, OverwriteKernelspec
+        from traitlets.utils.importstring import import_item
+
+        from autograder import preprocessors as _pp
+
+        names = (
+            config.get("Autograde", {}).get("sanitize_preprocessors")
+            or Autograde.class_traits()["sanitize_preprocessors"].default()
+        )
+        classes = [import_item(c) if isinstance(c, str) else c for c in names]  # the config names them as strings
+        cached = {OverwriteCells: _pp.CachedOverwriteCells, OverwriteKernelspec: _pp.CachedOverwriteKernelspec}
+        self.classes = [c for c in classes if c not in tuple(skip)]
+        self._make = []
+        for cls in self.classes:
+            if cells is not None and cls in cached:
+                self._make.append(lambda c=cached[cls]: c(config=config, cells=cells))
+            else:
+                self._make.append(lambda c=cls: c(config=config))
+        self.db_url, self.assignment = db_url, assignment
+
+    def __call__(self, nb, *, student: str, notebook: str):
+        resources = {
+            "nbgrader": {
+                "student": student,
+                "assignment": self.assignment,
+                "notebook": notebook,
+                "db_url": self.db_url,
+            },
+            "unique_key": notebook,
+        }
+        for make in self._make:
+            nb, resources = make()(nb, resources)
+        return nb
+
+
 def _sanitize(nb, *, student: str, assignment: str, notebook: str, db_url: str, config):
     """Apply nbgrader's sanitize preprocessors exactly as its Autograde converter does (gradebook read-only)."""
-    from nbgrader.converters.autograde import Autograde
+    return Sanitizer(config=config, db_url=db_url, assignment=assignment)(nb, student=student, notebook=notebook)
 
-    resources = {
-        "nbgrader": {"student": student, "assignment": assignment, "notebook": notebook, "db_url": db_url},
-        "unique_key": notebook,
-    }
-    classes = (
-        config.get("Autograde", {}).get("sanitize_preprocessors")
-        or Autograde.class_traits()["sanitize_preprocessors"].default()
-    )
-    from traitlets.utils.importstring import import_item
 
-    for cls in classes:  # the course's nbgrader_config.py names them as strings
-        pp = (import_item(cls) if isinstance(cls, str) else cls)(config=config)
-        nb, resources = pp(nb, resources)
-    return nb
+def schema_error(nb) -> str:
+    """The error nbconvert's exporter raises for `nb` after a preprocessor (``nbformat.validate(nb,
+    relax_add_props=True)``), "" when valid; `nb` is not modified (validate repairs cell ids in place)."""
+    import copy
+
+    import nbformat
+
+    ids = [c.get("id") for c in nb.get("cells", [])]
+    target = nb if None not in ids and len(set(ids)) == len(ids) else copy.deepcopy(nb)
+    try:
+        nbformat.validate(target, relax_add_props=True)
+    except nbformat.ValidationError as exc:
+        return str(exc).splitlines()[0][:300] or "invalid notebook"
+    return ""
 
 
 def _job_limits(options: GradeOptions, n_notebooks: int) -> sandbox.Limits:
@@ -393,40 +443,65 @@ def grade(
     )
 
 
-def _phase2(
-    cdir: Path, url: str, assignment: str, student: str, notebooks: list[str], rows, executed_root, progress
-):
-    """nbgrader's own autograde for one student, Execute replaced by ReplayExecute; then read scores back."""
+def phase2_config(executed_root: Path):
+    """The Config phase 2 gives nbgrader's ``Autograde`` converter (merged over the course's): its preprocessor
+    lists with ``Execute`` replaced by :class:`autograder.preprocessors.ReplayExecute` and what phase 1 already did
+    left out (see the comments)."""
     from nbconvert.preprocessors import ClearMetadataPreprocessor
     from nbgrader.converters.autograde import Autograde
-    from nbgrader.preprocessors import (
-        AssignLatePenalties,
-        CheckCellMetadata,
-        IgnorePattern,
-        LimitOutput,
-        SaveAutoGrades,
-    )
-    from nbgrader.utils import capture_log
+    from nbgrader.preprocessors import AssignLatePenalties, IgnorePattern, LimitOutput
     from traitlets.config import Config
 
-    from autograder.preprocessors import ReplayExecute
+    from autograder.preprocessors import ReplayExecute, ReplaySanitized, SharedSaveAutoGrades
 
     extra = Config()
-    extra.Autograde.sanitize_preprocessors = [
+    # Sanitize pass: the notebook phase 1 sanitized with these very preprocessors (ReplaySanitized; it runs them
+    # again itself only when the submitted file changed since, or nbgrader's pass stops at a schema error).
+    extra.Autograde.sanitize_preprocessors = [ReplaySanitized]
+    extra.ReplaySanitized.fallback_preprocessors = [
         tamper.RepairTampering,
         *Autograde.class_traits()["sanitize_preprocessors"].default(),
     ]
+    extra.ReplaySanitized.executed_dir = str(executed_root)
+    # Autograde pass: nbgrader's list with Execute replaced. Its last step, CheckCellMetadata, is left out: it
+    # validates the nbgrader metadata, which phase 1's CheckCellMetadata validated on this notebook and which no
+    # step of this pass changes (they replace outputs, or read the notebook). SaveAutoGrades writes through the
+    # batch's one gradebook session when the caller opened one (autograder.preprocessors.shared_gradebook).
     extra.Autograde.autograde_preprocessors = [
         ReplayExecute,
         IgnorePattern,
         ClearMetadataPreprocessor,
         LimitOutput,
         tamper.StripGradeOutputs,
-        SaveAutoGrades,
+        SharedSaveAutoGrades,
         AssignLatePenalties,
-        CheckCellMetadata,
     ]
     extra.ReplayExecute.executed_dir = str(executed_root)
+    # one nbformat validation after the last preprocessor instead of one after each (ReplayExecute validates what
+    # it brings in; see autograder.preprocessors._validate_like_nbconvert)
+    extra.Exporter.optimistic_validation = True
+    return extra
+
+
+def _phase2(
+    cdir: Path,
+    url: str,
+    assignment: str,
+    student: str,
+    notebooks: list[str],
+    rows,
+    executed_root,
+    progress,
+    *,
+    extra=None,
+):
+    """nbgrader's own autograde for one student, Execute replaced by ReplayExecute; then read scores back.
+
+    `extra` (a traitlets Config) replaces :func:`phase2_config` (tests give nbgrader's full lists to compare)."""
+    from nbgrader.converters.autograde import Autograde
+    from nbgrader.utils import capture_log
+
+    extra = phase2_config(executed_root) if extra is None else extra
     invalid = [n for n in notebooks if rows[student, n].status == "invalid_notebook"]
     targets = (
         ["*"]
@@ -450,9 +525,14 @@ def _phase2(
             errors.append(
                 (res.get("error") or res.get("log") or "autograde failed").strip().splitlines()[-1][:300]
             )
+    import contextlib
+
     from nbgrader.api import MissingEntry
 
-    with _course.gradebook(url) as gb:
+    from autograder.preprocessors import _shared
+
+    shared = _shared(url)  # the batch's session (shared_gradebook), else one for this student
+    with contextlib.nullcontext(shared) if shared is not None else _course.gradebook(url) as gb:
         for name in notebooks:
             row = rows[student, name]
             try:

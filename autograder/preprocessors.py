@@ -13,6 +13,15 @@
   lines between ``### BEGIN HIDDEN TESTS`` and ``### END HIDDEN TESTS`` with ``# hidden test``, and in error
   outputs of those cells replaces the traceback (which quotes the failing source line) by ``ename: evalue``, so the
   outcome and message stay and the hidden source never reaches the HTML (nbgrader issue #917).
+* :class:`ReplaySanitized` is the only sanitize preprocessor of ``python -m autograder grade``'s phase 2: phase 1
+  (:class:`autograder.grading.Sanitizer`, the same nbgrader preprocessors on the same file, in this trusted
+  process) already sanitized the submission, so it hands nbgrader that notebook instead of sanitizing it a second
+  time -- and sanitizes it now, nbgrader's way, when the submitted file is not the one phase 1 read.
+* :class:`InstructorCells`, :class:`CachedOverwriteCells` and :class:`CachedOverwriteKernelspec`: nbgrader's
+  ``OverwriteCells`` / ``OverwriteKernelspec`` reading the instructor's cells from a snapshot of the gradebook
+  taken once per batch (they are the same for every student) instead of one query per cell.
+* :class:`SharedSaveAutoGrades`: nbgrader's ``SaveAutoGrades`` writing through one gradebook session for the
+  whole batch (:func:`shared_gradebook`) instead of a new engine per notebook.
 
 Examples
 --------
@@ -23,18 +32,31 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 import os
+import threading
 from pathlib import Path
+from types import SimpleNamespace
 
 import nbformat
 from nbformat.notebooknode import NotebookNode
-from nbgrader.preprocessors import NbGraderPreprocessor
-from traitlets import Bool, Float, Integer, Unicode
+from nbgrader.api import MissingEntry
+from nbgrader.preprocessors import NbGraderPreprocessor, OverwriteCells, OverwriteKernelspec, SaveAutoGrades
+from traitlets import Any, Bool, Float, Integer, List, Unicode
 
 __all__ = [
     "TrustedExecute",
     "ReplayExecute",
+    "ReplaySanitized",
+    "InstructorCells",
+    "CachedOverwriteCells",
+    "CachedOverwriteKernelspec",
+    "SharedSaveAutoGrades",
+    "shared_gradebook",
+    "sanitized_record",
+    "SANITIZED_SUFFIX",
     "HideHiddenTests",
     "hide_hidden_source",
     "BEGIN_HIDDEN",
@@ -164,7 +186,256 @@ class ReplayExecute(NbGraderPreprocessor):
                 cell.outputs = list(cell.get("outputs", [])) + [
                     _error_output("NotExecuted", f"this cell did not run: {reason}")
                 ]
+        if getattr(self.parent, "optimistic_validation", False):
+            _validate_like_nbconvert(nb, self)
         return nb, resources
+
+
+def _validate_like_nbconvert(nb, preprocessor) -> None:
+    """What nbconvert's exporter does after every preprocessor unless ``optimistic_validation`` is on: validate,
+    log, re-raise (``nbconvert.exporters.Exporter._validate_preprocessor``).
+
+    Phase 2 turns ``optimistic_validation`` on (one validation after the last preprocessor) and calls this once
+    after :class:`ReplayExecute`, the only step of the autograde pass that brings in new content (the outputs):
+    the steps after it only remove or shorten outputs (IgnorePattern, LimitOutput, StripGradeOutputs) or read the
+    notebook (SaveAutoGrades, AssignLatePenalties), so a notebook valid after ReplayExecute stays valid after each
+    of them, and a notebook fails exactly when it failed with a validation after every step.
+    """
+    try:
+        nbformat.validate(nb, relax_add_props=True)
+    except nbformat.ValidationError:
+        preprocessor.log.error("Notebook is invalid after preprocessor %s", preprocessor)
+        raise
+
+
+SANITIZED_SUFFIX = ".sanitized.json"
+
+
+def sanitized_record(nb, submitted: bytes, schema_error: str = "") -> str:
+    """The JSON text phase 1 writes to ``<executed_dir>/<student>/<notebook>.sanitized.json`` for
+    :class:`ReplaySanitized`: the sanitized notebook, the SHA-256 of the submitted file it was made from, and
+    the schema error nbgrader's own sanitize pass would have stopped at ("" when none)."""
+    return json.dumps(
+        {
+            "submitted_sha256": hashlib.sha256(submitted).hexdigest(),
+            "schema_error": schema_error,
+            "notebook": nb,
+        }
+    )
+
+
+def _default_sanitizers() -> list:
+    from nbgrader.converters.autograde import Autograde
+
+    return ["autograder.tamper.RepairTampering", *Autograde.class_traits()["sanitize_preprocessors"].default()]
+
+
+class ReplaySanitized(NbGraderPreprocessor):
+    """The one sanitize preprocessor of phase 2: the notebook phase 1 sanitized (and sent to the sandbox).
+
+    Phase 1 ran nbgrader's sanitize preprocessors (``fallback_preprocessors``: RepairTampering, ClearOutput,
+    DeduplicateIds, OverwriteKernelspec, OverwriteCells, CheckCellMetadata) on this very file in this trusted
+    process; running them again would give the same notebook (the instructor's cells do not change during a
+    batch) at the cost of a gradebook query per cell. So this step loads ``<executed_dir>/<student>/<notebook>``
+    ``.sanitized.json`` (see :func:`sanitized_record`) and, when the SHA-256 of the submitted file still matches,
+    returns that notebook; nbconvert then validates it, nbgrader writes it and the autograde pass
+    (:class:`ReplayExecute`, ``SaveAutoGrades`` ...) runs on it as before. It runs ``fallback_preprocessors``
+    itself, with nbconvert's validation after each, when there is no record, the file changed since phase 1, or
+    phase 1 found that nbgrader's sanitize pass stops at a schema error (so the error is nbgrader's own, as it
+    was before this step existed).
+    """
+
+    executed_dir = Unicode("", help="Folder with <student>/<notebook>.sanitized.json from phase 1").tag(
+        config=True
+    )
+    fallback_preprocessors = List(
+        [], help="Sanitize preprocessors run when phase 1's record cannot be used (default: RepairTampering + "
+        "nbgrader's Autograde.sanitize_preprocessors)"
+    ).tag(config=True)
+
+    def _submitted(self, info) -> bytes | None:
+        from nbgrader.coursedir import CourseDirectory
+
+        cd = CourseDirectory(config=self.config)
+        path = Path(cd.format_path(cd.submitted_directory, info["student"], info["assignment"]))
+        try:
+            return (path / f"{info['notebook']}.ipynb").read_bytes()
+        except OSError:
+            return None
+
+    def _record(self, info):
+        path = Path(self.executed_dir) / info["student"] / f"{info['notebook']}{SANITIZED_SUFFIX}"
+        try:
+            rec = json.loads(path.read_text())
+        except (OSError, ValueError):
+            return None
+        submitted = self._submitted(info)
+        if submitted is None or hashlib.sha256(submitted).hexdigest() != rec.get("submitted_sha256"):
+            self.log.warning("%s changed since the sandboxed run: sanitizing it again", info["notebook"])
+            return None
+        if rec.get("schema_error"):
+            return None
+        return rec
+
+    def preprocess(self, nb, resources):
+        rec = self._record(resources["nbgrader"])
+        if rec is not None:
+            return nbformat.from_dict(rec["notebook"]), resources
+        from traitlets.utils.importstring import import_item
+
+        for cls in self.fallback_preprocessors or _default_sanitizers():
+            pp = (import_item(cls) if isinstance(cls, str) else cls)(config=self.config, parent=self.parent)
+            nb, resources = pp(nb, resources)
+            _validate_like_nbconvert(nb, pp)
+        return nb, resources
+
+
+class InstructorCells:
+    """The instructor's side of an assignment as nbgrader's ``OverwriteCells`` / ``OverwriteKernelspec`` read it
+    (source cells, points of grade and task cells, kernelspec), read from the gradebook ONCE per notebook.
+
+    It answers the three lookups those preprocessors make (``find_source_cell``, ``find_graded_cell``,
+    ``find_notebook(...).kernelspec``) with the same values and the same :class:`nbgrader.api.MissingEntry`, from
+    one gradebook session per notebook name instead of two queries per cell and student. Made per grading batch:
+    the release does not change while it is graded. Read-only; safe to share between threads.
+
+    Examples
+    --------
+    >>> cells = InstructorCells("sqlite:////nonexistent/gradebook.db", "cs231n_lite")
+    >>> cells.loaded()
+    []
+    """
+
+    def __init__(self, db_url: str, course_id: str):
+        self.db_url = db_url
+        self.course_id = course_id
+        self._notebooks: dict[tuple[str, str], SimpleNamespace] = {}
+        self._lock = threading.Lock()
+
+    def loaded(self) -> list[tuple[str, str]]:
+        """(notebook, assignment) pairs read so far."""
+        return sorted(self._notebooks)
+
+    def notebook(self, notebook: str, assignment: str) -> SimpleNamespace:
+        """``kernelspec`` (JSON text or None), ``source`` {grade_id: cell} and ``graded`` {grade_id: cell}."""
+        key = (notebook, assignment)
+        with self._lock:
+            if key not in self._notebooks:
+                from nbgrader.api import Gradebook
+
+                with Gradebook(self.db_url, self.course_id) as gb:
+                    nb = gb.find_notebook(notebook, assignment)  # MissingEntry, as OverwriteKernelspec raises
+                    source = {
+                        c.name: SimpleNamespace(
+                            name=c.name, cell_type=c.cell_type, locked=c.locked, source=c.source, checksum=c.checksum
+                        )
+                        for c in nb.source_cells
+                    }
+                    graded = {c.name: SimpleNamespace(name=c.name, max_score=c.max_score) for c in nb.task_cells}
+                    # find_graded_cell looks for a grade cell first, then a task cell
+                    graded.update(
+                        {c.name: SimpleNamespace(name=c.name, max_score=c.max_score) for c in nb.grade_cells}
+                    )
+                    self._notebooks[key] = SimpleNamespace(kernelspec=nb.kernelspec, source=source, graded=graded)
+            return self._notebooks[key]
+
+    def find_source_cell(self, name: str, notebook: str, assignment: str):
+        try:
+            return self.notebook(notebook, assignment).source[name]
+        except KeyError:
+            raise MissingEntry(f"No such source cell: {assignment}/{notebook}/{name}") from None
+
+    def find_graded_cell(self, name: str, notebook: str, assignment: str):
+        try:
+            return self.notebook(notebook, assignment).graded[name]
+        except KeyError:
+            raise MissingEntry(f"No such grade cell: {assignment}/{notebook}/{name}") from None
+
+
+class CachedOverwriteCells(OverwriteCells):
+    """nbgrader's ``OverwriteCells`` (its ``preprocess_cell``, unchanged) with the instructor's cells from
+    :class:`InstructorCells` (``cells``) instead of a gradebook session per notebook. With ``add_missing_cells``
+    (which reads whole notebooks from the gradebook) or without ``cells`` it is nbgrader's own."""
+
+    cells = Any(None, allow_none=True, help="an InstructorCells snapshot")
+
+    def preprocess(self, nb, resources):
+        if self.cells is None or self.add_missing_cells:
+            return super().preprocess(nb, resources)
+        self.notebook_id = resources["nbgrader"]["notebook"]
+        self.assignment_id = resources["nbgrader"]["assignment"]
+        self.db_url = resources["nbgrader"]["db_url"]
+        self.gradebook = self.cells
+        return super(OverwriteCells, self).preprocess(nb, resources)  # nbgrader's per-cell loop
+
+
+class CachedOverwriteKernelspec(OverwriteKernelspec):
+    """nbgrader's ``OverwriteKernelspec`` with the release's kernelspec from :class:`InstructorCells`."""
+
+    cells = Any(None, allow_none=True, help="an InstructorCells snapshot")
+
+    def preprocess(self, nb, resources):
+        if self.cells is None:
+            return super().preprocess(nb, resources)
+        info = resources["nbgrader"]
+        kernelspec = self.cells.notebook(info["notebook"], info["assignment"]).kernelspec
+        if kernelspec is not None:
+            kernelspec = json.loads(kernelspec)  # a fresh dict per notebook, as nbgrader's
+        if kernelspec:
+            nb.metadata["kernelspec"] = kernelspec
+        return nb, resources
+
+
+_SHARED = threading.local()
+
+
+@contextlib.contextmanager
+def shared_gradebook(db_url: str):
+    """Open ONE nbgrader ``Gradebook`` for `db_url` that :class:`SharedSaveAutoGrades` uses in this thread until
+    the block ends (then it is closed).
+
+    nbgrader's ``SaveAutoGrades`` opens a new ``Gradebook`` per notebook: a new SQLAlchemy engine (its compiled
+    query cache starts empty, so every ``find_grade`` / ``find_comment`` is compiled again), a table check and a
+    course check. The batch grader writes every student's grades from one thread, so one session serves them all;
+    it commits after every cell exactly as nbgrader's does, so nothing is held between students. Opened like
+    nbgrader's (``Gradebook(db_url)``, the default course id).
+    """
+    from nbgrader.api import Gradebook
+
+    books = getattr(_SHARED, "books", {})
+    gb = Gradebook(db_url)
+    _SHARED.books = {**books, db_url: gb}
+    try:
+        yield gb
+    finally:
+        _SHARED.books = books
+        gb.close()
+
+
+def _shared(db_url: str):
+    return getattr(_SHARED, "books", {}).get(db_url)
+
+
+class SharedSaveAutoGrades(SaveAutoGrades):
+    """nbgrader's ``SaveAutoGrades`` (its ``preprocess_cell``, ``_add_score`` and ``_add_comment``, unchanged)
+    through the session of :func:`shared_gradebook` when one is open for the notebook's gradebook in this
+    thread, else exactly nbgrader's own. A failure rolls the shared session back before it propagates, so the
+    next student starts clean (nbgrader's own would have dropped its session)."""
+
+    def preprocess(self, nb, resources):
+        gb = _shared(resources["nbgrader"]["db_url"])
+        if gb is None:
+            return super().preprocess(nb, resources)
+        self.notebook_id = resources["nbgrader"]["notebook"]
+        self.assignment_id = resources["nbgrader"]["assignment"]
+        self.student_id = resources["nbgrader"]["student"]
+        self.db_url = resources["nbgrader"]["db_url"]
+        self.gradebook = gb
+        try:
+            return super(SaveAutoGrades, self).preprocess(nb, resources)  # nbgrader's per-cell loop
+        except BaseException:
+            gb.db.rollback()
+            raise
 
 
 def hide_hidden_source(source: str) -> str:

@@ -108,3 +108,57 @@ def test_roster_and_late_policy_from_the_command_line(tmp_path, repo_root):
     assert r.returncode == 2 and "python -m autograder roster" in r.stderr
     r = run_cli("late-policy", "--course-dir", str(course), "--per-day", "10", "--cap", "30", cwd=repo_root)
     assert r.returncode == 0 and "10 % per started day late, at most 30 %" in r.stdout, r.stderr
+
+
+VALIDATION_PROBE = """
+import json, sys
+if sys.argv[1] == "grader":
+    import autograder.__main__ as cli
+    cli.build_parser()
+    from autograder import api, cluster, grading, preprocessors  # everything `grade` imports
+import jsonschema, nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+good = new_notebook(cells=[new_markdown_cell("# t", id="md-1"), new_code_cell("x = 1", id="code-1")])
+cases = {"good": good}
+bad = json.loads(json.dumps(good)); bad["cells"][1]["outputs"] = [{"output_type": "stream", "name": "stdout"}]
+cases["stream_without_text"] = bad
+bad = json.loads(json.dumps(good)); bad["cells"][0]["cell_type"] = "kode"
+cases["unknown_cell_type"] = bad
+bad = json.loads(json.dumps(good)); bad["metadata"]["kernelspec"] = {"name": 3}
+cases["kernelspec_not_a_string"] = bad
+bad = json.loads(json.dumps(good)); bad["cells"][1]["execution_count"] = "one"
+cases["execution_count_text"] = bad
+out = {}
+for name, nb in cases.items():
+    for relax in (False, True):
+        try:
+            nbformat.validate(nbformat.from_dict(json.loads(json.dumps(nb))), relax_add_props=relax)
+            out[f"{name}/{relax}"] = "valid"
+        except nbformat.ValidationError as exc:
+            out[f"{name}/{relax}"] = str(exc).splitlines()[0]
+print(json.dumps({"rfc3987_syntax": sys.modules.get("rfc3987_syntax", "absent") is not None
+                  and "rfc3987_syntax" in sys.modules, "results": out}))
+"""
+
+
+def test_the_grader_never_imports_rfc3987_syntax_and_nbformat_validates_the_same(repo_root):
+    """autograder/__init__ marks rfc3987_syntax absent (jsonschema builds a Lark grammar when importing it, ~2
+    CPU-s): a process importing everything `grade` imports never loads it, and nbformat gives the same verdict
+    and message on valid and invalid notebooks as a plain process that does load it."""
+    import json
+
+    env = {**os.environ, "PYTHONPATH": str(repo_root)}
+    runs = {}
+    for who in ("grader", "plain"):
+        proc = subprocess.run(
+            [sys.executable, "-c", VALIDATION_PROBE, who], capture_output=True, text=True, env=env, timeout=120
+        )
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        runs[who] = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert runs["grader"]["rfc3987_syntax"] is False
+    assert runs["plain"]["rfc3987_syntax"] is True  # jsonschema imports it when nothing blocks it
+    assert runs["grader"]["results"] == runs["plain"]["results"]
+    verdicts = runs["plain"]["results"]
+    assert verdicts["good/False"] == verdicts["good/True"] == "valid"
+    assert sum(v != "valid" for v in verdicts.values()) == 8  # every broken notebook is still refused

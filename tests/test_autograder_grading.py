@@ -293,3 +293,120 @@ def test_plain_nbgrader_autograde_refuses_without_bwrap(graded, tmp_path):
     )
     assert proc.returncode != 0
     assert "allow_unsandboxed" in proc.stdout + proc.stderr
+
+
+def _reference_phase2_config(executed_root):
+    """Phase 2 as it was before its shortcuts: nbgrader's full lists (RepairTampering + nbgrader's sanitize
+    preprocessors again, CheckCellMetadata last) and nbconvert's validation after every preprocessor."""
+    from nbconvert.preprocessors import ClearMetadataPreprocessor
+    from nbgrader.converters.autograde import Autograde
+    from nbgrader.preprocessors import (
+        AssignLatePenalties,
+        CheckCellMetadata,
+        IgnorePattern,
+        LimitOutput,
+        SaveAutoGrades,
+    )
+    from traitlets.config import Config
+
+    from autograder import tamper
+    from autograder.preprocessors import ReplayExecute
+
+    c = Config()
+    c.Autograde.sanitize_preprocessors = [
+        tamper.RepairTampering,
+        *Autograde.class_traits()["sanitize_preprocessors"].default(),
+    ]
+    c.Autograde.autograde_preprocessors = [
+        ReplayExecute,
+        IgnorePattern,
+        ClearMetadataPreprocessor,
+        LimitOutput,
+        tamper.StripGradeOutputs,
+        SaveAutoGrades,
+        AssignLatePenalties,
+        CheckCellMetadata,
+    ]
+    c.ReplayExecute.executed_dir = str(executed_root)
+    return c
+
+
+def _phase2_copy(course, dest, extra_for, *, shared=False):
+    """Copy the graded course, overwrite everything phase 2 writes with sentinels, run _phase2 for every
+    student on the same sandboxed results (through one shared gradebook session if `shared`, as the batch
+    grader does); return the gradebook dump and the autograded notebooks."""
+    import contextlib
+    import shutil
+
+    from autograder import course as _course
+    from autograder import grading
+    from autograder.preprocessors import shared_gradebook
+    from autograder.results import GradeRow
+
+    shutil.copytree(course, dest)
+    cfg = dest / "nbgrader_config.py"
+    cfg.write_text(cfg.read_text().replace(str(course), str(dest)))
+    shutil.rmtree(dest / "autograded")
+    url = f"sqlite:///{dest / 'gradebook.db'}"
+    with _course.gradebook(url) as gb:
+        for s in gb.find_assignment(h.ASSIGNMENT).submissions:
+            for n in s.notebooks:
+                for g in n.grades:
+                    g.auto_score, g.needs_manual_grade = -7.0, True
+                for c in n.comments:
+                    c.auto_comment = "sentinel"
+        gb.db.commit()
+    executed = dest / ".autograder" / "executed"
+    rows = {}
+    for marker in sorted((dest / ".autograder" / "graded").glob("*.json")):
+        for name, r in h.load_json(marker)["rows"].items():
+            rows[marker.stem, name] = GradeRow(marker.stem, name, r["status"], error=r["error"])
+    with shared_gradebook(url) if shared else contextlib.nullcontext():
+        for student in sorted({s for s, _ in rows}):
+            grading._phase2(
+                dest,
+                url,
+                h.ASSIGNMENT,
+                student,
+                ["tiny_a", "tiny_b"],
+                rows,
+                executed,
+                None,
+                extra=extra_for(executed),
+            )
+    dump = []
+    with _course.gradebook(url) as gb:
+        for s in gb.find_assignment(h.ASSIGNMENT).submissions:
+            dump.append(("submission", s.student.id, s.late_submission_penalty, s.total_seconds_late))
+            for n in s.notebooks:
+                dump.append(("notebook", s.student.id, n.name, n.score, n.max_score, n.needs_manual_grade))
+                dump += [
+                    ("grade", s.student.id, n.name, g.name, g.auto_score, g.manual_score, g.needs_manual_grade)
+                    for g in n.grades
+                ]
+                dump += [("comment", s.student.id, n.name, c.name, c.auto_comment) for c in n.comments]
+    notebooks = {
+        str(p.relative_to(dest)): p.read_text().replace(str(dest), "COURSE")
+        for p in sorted((dest / "autograded").rglob("*.ipynb"))
+    }
+    scores = {k: (r.score, r.status, r.error) for k, r in rows.items()}
+    return sorted(dump, key=repr), notebooks, scores
+
+
+def test_phase2_shortcuts_write_exactly_what_nbgraders_full_pipeline_writes(graded, tmp_path):
+    """Phase 2 skips nbgrader's second sanitize (ReplaySanitized), the last CheckCellMetadata and the validation
+    after every step: on the same sandboxed results, every gradebook row, score, comment, needs_manual_grade and
+    every autograded notebook equals what nbgrader's full lists write (sentinels prove both wrote everything)."""
+    from autograder import grading
+
+    new = _phase2_copy(graded["course"], tmp_path / "new", grading.phase2_config, shared=True)
+    ref = _phase2_copy(graded["course"], tmp_path / "ref", _reference_phase2_config)
+    assert new[0] == ref[0]
+    untouched = {row[1:3] for row in new[0] if row[-3:] == (-7.0, None, True) or "sentinel" in row}
+    assert untouched == {("dan", "tiny_a"), ("cyd", "tiny_b")}  # nbgrader never converts these two (comments)
+    assert sum(row[0] == "grade" for row in new[0]) >= 3 * len(EXPECTED)
+    assert new[1] == ref[1] and len(new[1]) >= 2 * len(EXPECTED) - 3
+    assert new[2] == ref[2]
+    assert {k: v[0] for k, v in new[2].items()} == {
+        (s, n): v[0] for s, nbs in EXPECTED.items() for n, v in nbs.items()
+    }

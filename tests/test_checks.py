@@ -483,6 +483,86 @@ def test_vectorized_that_is_slow(capfd):
     expect_fail(capfd, "svm_loss_vectorized", student, "is too slow", "N=2000", "timed by the grader")
 
 
+class _CountingNaive:
+    """The reference naive loss, counting its calls (what the speed check times)."""
+
+    def __init__(self, fn):
+        self.fn, self.calls = fn, 0
+
+    def __call__(self, *args, **kwargs):
+        self.calls += 1
+        return self.fn(*args, **kwargs)
+
+
+def _counting_reference(monkeypatch, kind):
+    real_ref = checks._ref
+    naive = _CountingNaive(real_ref(f"{kind}_loss_naive"))
+    monkeypatch.setattr(
+        checks, "_ref", lambda name: naive if name == f"{kind}_loss_naive" else real_ref(name)
+    )
+    monkeypatch.setattr(checks, "_BASELINES", {})
+    return naive
+
+
+def _speed_calls(kind, naive):
+    """Calls of the naive reference made by the speed check alone (the value check calls it too)."""
+    key = (kind, checks.SPEED_N, checks.SPEED_D, checks.SPEED_C)
+    return naive.calls, key in checks._BASELINES
+
+
+def test_speed_baseline_is_timed_once_per_batch_and_again_when_stale(capfd, monkeypatch):
+    from cs231n_lite.reference import svm_loss_vectorized
+
+    naive = _counting_reference(monkeypatch, "svm")
+    expect_pass(capfd, "svm_loss_vectorized", svm_loss_vectorized)
+    first, cached = _speed_calls("svm", naive)
+    assert cached and first >= 2
+    expect_pass(capfd, "svm_loss_vectorized", svm_loss_vectorized)
+    second = naive.calls - first  # the value checks only: the speed check reused the baseline
+    naive.calls = 0
+    monkeypatch.setattr(checks, "SPEED_BASELINE_MAX_AGE", 0.0)  # stale: timed again
+    expect_pass(capfd, "svm_loss_vectorized", svm_loss_vectorized)
+    assert naive.calls == second + 2
+    assert first == second + 2
+
+
+def test_speed_baseline_is_timed_again_when_the_load_changed(monkeypatch):
+    key = ("svm", checks.SPEED_N, checks.SPEED_D, checks.SPEED_C)
+    monkeypatch.setattr(checks, "_BASELINES", {key: (0.05, checks.time.monotonic(), 1.0)})
+    monkeypatch.setattr(checks, "_load", lambda: 1.5)
+    assert checks._speed_baseline(key) == 0.05  # within 0.5 + 25%: same conditions
+    monkeypatch.setattr(checks, "_load", lambda: 2.0)
+    assert checks._speed_baseline(key) is None  # clearly busier: time it under the current load
+    monkeypatch.setattr(checks, "_load", lambda: 0.0)
+    assert checks._speed_baseline(key) is None  # clearly idler too
+    assert checks._speed_baseline(("softmax", 1, 2, 3)) is None
+
+
+def test_a_wrong_cached_baseline_costs_a_retry_never_the_verdict(capfd, monkeypatch):
+    """A cached baseline far too fast fails the first attempt; the second times the reference afresh, as
+    without the cache: a correct function passes, a slow one still fails (the message quotes the fresh time)."""
+    import time
+
+    from cs231n_lite.reference import svm_loss_vectorized
+
+    key = ("svm", checks.SPEED_N, checks.SPEED_D, checks.SPEED_C)
+    naive = _counting_reference(monkeypatch, "svm")
+    checks._BASELINES[key] = (1e-7, checks.time.monotonic(), checks._load())
+    expect_pass(capfd, "svm_loss_vectorized", svm_loss_vectorized)
+    assert naive.calls >= 3  # the retry timed the reference three times
+    assert checks._BASELINES[key][0] > 1e-3  # ... and the cache holds that fresh time now
+
+    def slow(W, X, y, reg):
+        if X.shape[0] >= 2000:
+            time.sleep(0.2)
+        return good_svm_loss_vectorized(W, X, y, reg)
+
+    checks._BASELINES[key] = (1e-7, checks.time.monotonic(), checks._load())
+    message = expect_fail(capfd, "svm_loss_vectorized", slow, "is too slow")
+    quoted = float(message.split("versus ")[1].split(" ms")[0]) / 1e3
+    assert quoted > 1e-3  # the verdict compares with a real timing, not the cached 1e-7 s
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # tricks
 # ---------------------------------------------------------------------------------------------------------------
