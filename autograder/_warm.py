@@ -18,8 +18,9 @@ the proxy ``exec``s a normal cold kernel, so a hostile notebook can only slow it
 The zygote is non-dumpable (no ptrace or ``/proc/<pid>/mem`` by the same uid) and holds nothing worth reading:
 besides the libraries it imports the student bundle's course modules (public code, the same for every student)
 exactly once, when the runner has staged them for its first kernel (``{"preload": [...]}`` request, see
-:meth:`Zygote.preload`) -- never after a fork, when the staging folder may hold a student's files. This file imports only the standard library at module level (it runs as the proxy
-with ``python -I -S``) and is bound read-only into the sandbox next to the runner.
+:meth:`Zygote.preload`) -- never after a fork, when the staging folder may hold a student's files. This file
+imports only the standard library at module level (the proxy, ``python -I -S``, only C modules) and is bound
+read-only into the sandbox next to the runner.
 
 Examples
 --------
