@@ -1,6 +1,6 @@
 """Benchmark the autograder's cost per submission against plain serial ``nbgrader autograde``, in one run.
 
-Run: ``.venv/bin/python bench/bench_grading.py [--students 4] [--class-size 20] [--workdir build/bench]``
+Run: ``.venv/bin/python bench/bench_grading.py [--students 8] [--class-size 20] [--workdir build/bench]``
 
 Measured in ONE run, on the same submissions (full = correct, the real four notebooks, grading mode, synthetic
 data), so every side sees the same machine load:
@@ -160,7 +160,7 @@ def our_grader(course: Path, extra: list[str]) -> tuple[float, float, dict]:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--students", type=int, default=4, help="full submissions for the per-core figures")
+    ap.add_argument("--students", type=int, default=8, help="full submissions for the per-core figures (a class, not one student: both graders pay their start-up once)")
     ap.add_argument("--class-size", type=int, default=20, help="mixed class for 1 vs 2 workers (0: skip)")
     ap.add_argument("--workdir", default=str(REPO / "build" / "bench"))
     args = ap.parse_args(argv)
