@@ -18,8 +18,9 @@ the proxy ``exec``s a normal cold kernel, so a hostile notebook can only slow it
 The zygote is non-dumpable (no ptrace or ``/proc/<pid>/mem`` by the same uid) and holds nothing worth reading:
 besides the libraries it imports the student bundle's course modules (public code, the same for every student)
 exactly once, when the runner has staged them for its first kernel (``{"preload": [...]}`` request, see
-:meth:`Zygote.preload`) -- never after a fork, when the staging folder may hold a student's files. This file imports only the standard library at module level (it runs as the proxy
-with ``python -I -S``) and is bound read-only into the sandbox next to the runner.
+:meth:`Zygote.preload`) -- never after a fork, when the staging folder may hold a student's files. This file
+imports only the standard library at module level (the proxy, ``python -I -S``, only C modules) and is bound
+read-only into the sandbox next to the runner.
 
 Examples
 --------
@@ -59,7 +60,7 @@ __all__ = [
 KERNEL_NAME = "python3-warm"
 #: Imported by the zygote (a module that fails to import is skipped): what every kernel start imports (IPython,
 #: ipykernel with its debugger, the history database, the pdb hook) and what the course's notebooks import (numpy
-#: with numpy.random, matplotlib with the Agg canvas, PIL's image plugins, scipy and scikit-image's HOG, tqdm).
+#: with numpy.random, matplotlib with the Agg canvas, PIL's image plugins, scipy and scikit-image's HOG).
 #: Each name missing here costs every notebook's kernel its import (and, without .pyc files, its compile).
 PRELOAD = (
     "numpy",
@@ -103,6 +104,7 @@ PRELOAD = (
     "threadpoolctl",
     "scipy",
     "skimage.feature",
+    "skimage.draw",
 )
 FORWARDED = (
     _signal.SIGINT,
@@ -298,7 +300,27 @@ def _freeze() -> None:
     gc.freeze()  # keep the preloaded objects out of the children's collections (fewer copy-on-write pages)
 
 
+def _seed_matplotlib_cache() -> None:
+    """Copy the font list the trusted side built (``AUTOGRADER_MPL_SEED``, read-only, see
+    :func:`autograder.grading.prepare_font_cache`) into the empty ``MPLCONFIGDIR`` before matplotlib is imported:
+    matplotlib then reads it instead of scanning every font again. Nothing is copied over an existing list."""
+    seed, target = os.environ.get("AUTOGRADER_MPL_SEED"), os.environ.get("MPLCONFIGDIR")
+    if not seed or not target or not os.path.isdir(seed):
+        return
+    import shutil
+
+    try:
+        os.makedirs(target, exist_ok=True)
+        for name in os.listdir(seed):
+            if name.startswith("fontlist-v") and name.endswith(".json"):
+                if not os.path.exists(os.path.join(target, name)):
+                    shutil.copyfile(os.path.join(seed, name), os.path.join(target, name))
+    except OSError:  # only speed is at stake: matplotlib builds the list itself
+        pass
+
+
 def _preload() -> list[str]:
+    _seed_matplotlib_cache()
     done = _import_all(PRELOAD)
     _warm_up()
     _freeze()

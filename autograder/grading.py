@@ -113,7 +113,7 @@ def prepare_data(state: Path, *, repo: Path | None = None) -> Path:
     repo = repo or _course.REPO
     data = state / "data"
     marker = data / ".grader-ready"
-    h = hashlib.sha256()
+    h = hashlib.sha256(b"matplotlib font list in mpl/")  # see prepare_font_cache
     for name in ("datasets.py", "session.py"):
         f = repo / "cs231n_lite" / name
         h.update(f.read_bytes() if f.exists() else b"-")
@@ -148,8 +148,45 @@ def prepare_data(state: Path, *, repo: Path | None = None) -> Path:
             f"could not generate the synthetic data set in {data}: {proc.stderr.strip()[-500:]}\n"
             f"try `CS231N_LITE_DATA_DIR={data} python -m cs231n_lite.datasets synthetic`."
         )
+    prepare_font_cache(data / MPL_SEED)
     marker.write_text(stamp + "\n")
     return data
+
+
+#: Folder of the prepared data holding matplotlib's font list (``AUTOGRADER_MPL_SEED`` in the sandbox).
+MPL_SEED = "mpl"
+
+
+def prepare_font_cache(folder: Path) -> Path:
+    """Write matplotlib's font list (``fontlist-v*.json``) into `folder`, built as a sandbox would build it.
+
+    Every new sandbox starts with an empty ``MPLCONFIGDIR``, so its warm-kernel zygote would rebuild the font list
+    (scan the system fonts with ``fc-list``, parse every AFM file: ~0.25 core-s) before its first kernel; with this
+    list bound read-only next to the data set it copies the list instead (:func:`autograder._warm.serve`). Built
+    with ``HOME`` inside `folder`, so no font from the grader's home (hidden in the sandbox) is listed; a list
+    naming a font the sandbox cannot open makes matplotlib rebuild it, as it would have anyway.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(folder),
+        "MPLCONFIGDIR": str(folder),
+        "MPLBACKEND": "Agg",
+        "LANG": "C.UTF-8",
+    }
+    proc = subprocess.run(
+        [sys.executable, "-I", "-c", "import matplotlib.font_manager"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    if proc.returncode != 0 or not list(folder.glob("fontlist-v*.json")):
+        raise AutograderError(
+            f"could not build matplotlib's font list in {folder}: {proc.stderr.strip()[-500:]}\n"
+            f"try `MPLCONFIGDIR={folder} python -c 'import matplotlib.font_manager'`."
+        )
+    return folder
 
 
 def _sandbox_env(data_dir: Path, *, isolated: bool = True) -> dict[str, str]:
@@ -164,6 +201,7 @@ def _sandbox_env(data_dir: Path, *, isolated: bool = True) -> dict[str, str]:
         "PYTHONNOUSERSITE": "1",
         "MPLBACKEND": "Agg",
         "MPLCONFIGDIR": "/tmp/mpl",
+        "AUTOGRADER_MPL_SEED": str(data_dir / MPL_SEED),  # the zygote copies the font list from here
         "IPYTHONDIR": "/tmp/ipython",
         "JUPYTER_RUNTIME_DIR": "/tmp/jupyter-runtime",
         "JUPYTER_DATA_DIR": "/tmp/jupyter-data",

@@ -49,7 +49,7 @@ def lib(tmp_path):
     return tmp_path / "lib", files
 
 
-def _zygote(tmp_path, lib_dir) -> _warm.Zygote:
+def _zygote(tmp_path, lib_dir, **extra) -> _warm.Zygote:
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "PYTHONPATH": str(lib_dir),
@@ -59,6 +59,7 @@ def _zygote(tmp_path, lib_dir) -> _warm.Zygote:
         "OPENBLAS_NUM_THREADS": "1",
         "PYDEVD_DISABLE_FILE_VALIDATION": "1",
         "HOME": str(tmp_path),
+        **extra,
     }
     zygote = _warm.Zygote(str(REPO / "autograder" / "_warm.py"), env, str(tmp_path / "zygote.log")).start()
     assert zygote.wait_ready(timeout=120), (tmp_path / "zygote.log").read_text()[-2000:]
@@ -161,3 +162,31 @@ def test_proxy_reads_only_well_formed_zygote_replies():
     for bad in (b"", b'{"exit": 1}\n', b'{"pid": "1"}\n', b'{"pid": 1, "x": 2}\n', b"garbage\n"):
         with pytest.raises(ValueError):
             _warm._int_field(bad, "pid")
+
+
+def test_zygote_reads_the_font_list_built_by_the_trusted_side(tmp_path, lib):
+    lib_dir, _ = lib
+    seed = grading.prepare_font_cache(tmp_path / "seed")
+    (listing,) = seed.glob("fontlist-v*.json")
+    fonts = json.loads(listing.read_text())
+    assert fonts["ttflist"] and not any(str(tmp_path) in f["fname"] for f in fonts["ttflist"])
+    # mark the seed: a list matplotlib rebuilt itself would not have this entry
+    fonts["ttflist"].append({**fonts["ttflist"][0], "name": "Seed Only Sans"})
+    listing.write_text(json.dumps(fonts))
+    zygote = _zygote(tmp_path, lib_dir, AUTOGRADER_MPL_SEED=str(seed))
+    try:
+        used = json.loads((tmp_path / "mpl" / listing.name).read_text())
+        assert "Seed Only Sans" in {f["name"] for f in used["ttflist"]}
+    finally:
+        zygote.close()
+    assert listing.read_text() == json.dumps(fonts)  # the seed itself is never written to
+
+
+def test_zygote_without_a_seed_builds_the_font_list(tmp_path, lib):
+    lib_dir, _ = lib
+    zygote = _zygote(tmp_path, lib_dir, AUTOGRADER_MPL_SEED=str(tmp_path / "no-such-folder"))
+    try:
+        (built,) = (tmp_path / "mpl").glob("fontlist-v*.json")
+        assert "Seed Only Sans" not in built.read_text() and json.loads(built.read_text())["ttflist"]
+    finally:
+        zygote.close()
