@@ -65,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ro.add_argument("csv", help="roster CSV file")
 
-    from autograder.collect import LAYOUTS
+    from autograder._layouts import LAYOUTS  # not autograder.collect: --help without importing nbgrader
 
     layouts = "\n".join(f"  {k:<12} {v.split(': ', 1)[1]}" for k, v in LAYOUTS.items())
     c = common(

@@ -50,6 +50,7 @@ from traitlets import Unicode
 
 from autograder import course as _course
 from autograder import roster as _roster
+from autograder._layouts import LAYOUTS
 from autograder.results import AutograderError, CollectResult
 
 __all__ = [
@@ -77,13 +78,6 @@ COPY_SUFFIX = re.compile(r"(\s*\(\d+\)|\s*-\s*copy(\s*\d+)?|\s+copy(\s*\d+)?|-\d
 SKIP_PARTS = ("__MACOSX", ".ipynb_checkpoints")
 
 #: name -> one-line description (the error for an unrecognised layout lists these)
-LAYOUTS = {
-    "exchange": "nbgrader exchange inbound: <student>+<assignment>+<timestamp>/<notebook>.ipynb",
-    "moodle": "Moodle download: <Full Name>_<id>_assignsubmission_file_/<notebook>.ipynb (or _file_<notebook>)",
-    "canvas": "Canvas submissions zip: <name>[_late]_<user id>_<submission id>_<notebook>.ipynb",
-    "zip_collect": "nbgrader zip_collect names: <student>_<YYYYmmddTHHMMSS>_<notebook>.ipynb (or --pattern)",
-    "folders": "one folder per student: <student>/<notebook>.ipynb or <student>/<assignment>/<notebook>.ipynb",
-}
 
 
 # ---------------------------------------------------------------------------------------------- collector plugins

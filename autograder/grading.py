@@ -228,15 +228,16 @@ class Sanitizer:
     them (gradebook read-only).
 
     With ``cells`` (an :class:`autograder.preprocessors.InstructorCells` snapshot of the gradebook, made once per
-    batch) nbgrader's ``OverwriteCells`` / ``OverwriteKernelspec`` are replaced by their cached subclasses, which run
-    nbgrader's own per-cell code on the same values. ``skip`` names classes to leave out: the batch grader passes
+    batch) nbgrader's ``OverwriteCells`` / ``OverwriteKernelspec`` / ``CheckCellMetadata`` are replaced by their
+    cached subclasses, which run nbgrader's own per-cell code on the same values (and check a cell's metadata
+    once per batch). ``skip`` names classes to leave out: the batch grader passes
     :class:`autograder.tamper.RepairTampering` because it has just applied :func:`autograder.tamper.inspect` itself
     (which RepairTampering would only repeat on the repaired notebook, finding nothing).
     """
 
     def __init__(self, *, config, db_url: str, assignment: str, cells=None, skip=()):
         from nbgrader.converters.autograde import Autograde
-        from nbgrader.preprocessors import OverwriteCells, OverwriteKernelspec
+        from nbgrader.preprocessors import CheckCellMetadata, OverwriteCells, OverwriteKernelspec
         from traitlets.utils.importstring import import_item
 
         from autograder import preprocessors as _pp
@@ -246,7 +247,11 @@ class Sanitizer:
             or Autograde.class_traits()["sanitize_preprocessors"].default()
         )
         classes = [import_item(c) if isinstance(c, str) else c for c in names]  # the config names them as strings
-        cached = {OverwriteCells: _pp.CachedOverwriteCells, OverwriteKernelspec: _pp.CachedOverwriteKernelspec}
+        cached = {
+            OverwriteCells: _pp.CachedOverwriteCells,
+            OverwriteKernelspec: _pp.CachedOverwriteKernelspec,
+            CheckCellMetadata: _pp.CachedCheckCellMetadata,
+        }
         self.classes = [c for c in classes if c not in tuple(skip)]
         self._make = []
         for cls in self.classes:
@@ -486,18 +491,43 @@ def grade(
     )
 
 
-def phase2_config(executed_root: Path):
+def phase2_config(executed_root: Path, *, shortcuts: bool = True):
     """The Config phase 2 gives nbgrader's ``Autograde`` converter (merged over the course's): its preprocessor
     lists with ``Execute`` replaced by :class:`autograder.preprocessors.ReplayExecute` and what phase 1 already did
-    left out (see the comments)."""
+    left out (see the comments). ``shortcuts=False``: nbgrader's full lists (RepairTampering + its sanitize
+    preprocessors again, CheckCellMetadata last, a validation after every step), for comparison
+    (``bench/bench_client.py``)."""
     from nbconvert.preprocessors import ClearMetadataPreprocessor
     from nbgrader.converters.autograde import Autograde
-    from nbgrader.preprocessors import AssignLatePenalties, IgnorePattern, LimitOutput
+    from nbgrader.preprocessors import (
+        AssignLatePenalties,
+        CheckCellMetadata,
+        IgnorePattern,
+        LimitOutput,
+        SaveAutoGrades,
+    )
     from traitlets.config import Config
 
     from autograder.preprocessors import ReplayExecute, ReplaySanitized, SharedSaveAutoGrades
 
     extra = Config()
+    if not shortcuts:
+        extra.Autograde.sanitize_preprocessors = [
+            tamper.RepairTampering,
+            *Autograde.class_traits()["sanitize_preprocessors"].default(),
+        ]
+        extra.Autograde.autograde_preprocessors = [
+            ReplayExecute,
+            IgnorePattern,
+            ClearMetadataPreprocessor,
+            LimitOutput,
+            tamper.StripGradeOutputs,
+            SaveAutoGrades,
+            AssignLatePenalties,
+            CheckCellMetadata,
+        ]
+        extra.ReplayExecute.executed_dir = str(executed_root)
+        return extra
     # Sanitize pass: the notebook phase 1 sanitized with these very preprocessors (ReplaySanitized; it runs them
     # again itself only when the submitted file changed since, or nbgrader's pass stops at a schema error).
     extra.Autograde.sanitize_preprocessors = [ReplaySanitized]

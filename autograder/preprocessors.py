@@ -43,7 +43,13 @@ from types import SimpleNamespace
 import nbformat
 from nbformat.notebooknode import NotebookNode
 from nbgrader.api import MissingEntry
-from nbgrader.preprocessors import NbGraderPreprocessor, OverwriteCells, OverwriteKernelspec, SaveAutoGrades
+from nbgrader.preprocessors import (
+    CheckCellMetadata,
+    NbGraderPreprocessor,
+    OverwriteCells,
+    OverwriteKernelspec,
+    SaveAutoGrades,
+)
 from traitlets import Any, Bool, Float, Integer, List, Unicode
 
 __all__ = [
@@ -53,6 +59,7 @@ __all__ = [
     "InstructorCells",
     "CachedOverwriteCells",
     "CachedOverwriteKernelspec",
+    "CachedCheckCellMetadata",
     "SharedSaveAutoGrades",
     "shared_gradebook",
     "sanitized_record",
@@ -311,6 +318,7 @@ class InstructorCells:
         self.course_id = course_id
         self._notebooks: dict[tuple[str, str], SimpleNamespace] = {}
         self._lock = threading.Lock()
+        self.valid_metadata: set[tuple[str, str]] = set()  # (cell_type, nbgrader metadata JSON) that validated
 
     def loaded(self) -> list[tuple[str, str]]:
         """(notebook, assignment) pairs read so far."""
@@ -383,6 +391,33 @@ class CachedOverwriteKernelspec(OverwriteKernelspec):
             kernelspec = json.loads(kernelspec)  # a fresh dict per notebook, as nbgrader's
         if kernelspec:
             nb.metadata["kernelspec"] = kernelspec
+        return nb, resources
+
+
+class CachedCheckCellMetadata(CheckCellMetadata):
+    """nbgrader's ``CheckCellMetadata`` that skips cells whose (cell type, nbgrader metadata) already validated in
+    this batch (``cells.valid_metadata``): every student hands in the same instructor cells, and nbgrader's
+    per-cell check (``jsonschema.validate``, which re-checks the schema itself each time) depends on nothing
+    else. Cells not seen yet go through nbgrader's own validator in notebook order, so an invalid one raises the
+    same error; a cell whose metadata names another cell type (nbgrader logs a warning) is always checked."""
+
+    cells = Any(None, allow_none=True, help="an InstructorCells snapshot (holds the validated keys)")
+
+    @staticmethod
+    def _key(cell):
+        meta = cell.get("metadata", {}).get("nbgrader")
+        if not isinstance(meta, dict) or meta.get("cell_type", cell.get("cell_type")) != cell.get("cell_type"):
+            return None
+        return (str(cell.get("cell_type")), json.dumps(meta, sort_keys=True))
+
+    def preprocess(self, nb, resources):
+        if self.cells is None:
+            return super().preprocess(nb, resources)
+        known = self.cells.valid_metadata
+        keys = [self._key(c) for c in nb.cells]
+        todo = [c for c, k in zip(nb.cells, keys, strict=True) if k is None or k not in known]
+        super().preprocess(NotebookNode({**nb, "cells": todo}), resources)  # raises as nbgrader's would
+        known.update(k for k in keys if k is not None)
         return nb, resources
 
 

@@ -162,3 +162,20 @@ def test_the_grader_never_imports_rfc3987_syntax_and_nbformat_validates_the_same
     verdicts = runs["plain"]["results"]
     assert verdicts["good/False"] == verdicts["good/True"] == "valid"
     assert sum(v != "valid" for v in verdicts.values()) == 8  # every broken notebook is still refused
+
+
+def test_help_imports_nothing_heavy_and_collect_keeps_its_layouts(repo_root):
+    """`python -m autograder --help` (and building the parser) imports neither nbgrader nor Dask: each verb imports
+    what it needs when it runs. The collect help still lists every layout collect detects."""
+    from autograder.collect import LAYOUTS
+
+    probe = (
+        "import sys\nfrom autograder.__main__ import build_parser\nbuild_parser()\n"
+        "print(sorted(m for m in ('nbgrader', 'distributed', 'nbformat', 'sqlalchemy') if m in sys.modules))"
+    )
+    env = {**os.environ, "PYTHONPATH": str(repo_root)}
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"
+    text = run_cli("collect", "--help", env=env).stdout
+    assert all(name in text for name in LAYOUTS) and len(LAYOUTS) == 5

@@ -190,3 +190,42 @@ def test_a_schema_error_stops_the_sanitize_pass_where_nbgrader_stops(course, tmp
     finally:
         path.write_bytes(raw)
     assert "Notebook is invalid after preprocessor" in caplog.text and "RepairTampering" in caplog.text
+
+
+def test_cached_metadata_check_still_refuses_what_nbgrader_refuses(course, monkeypatch):
+    """Metadata seen valid once is not re-checked; anything else goes through nbgrader's validator and fails
+    with nbgrader's error (a grade cell without points, an empty grade_id), even for an id seen before."""
+    from nbgrader.nbgraderformat import ValidationError
+    from nbgrader.preprocessors import CheckCellMetadata
+
+    from autograder.preprocessors import CachedCheckCellMetadata
+
+    cells = InstructorCells(course["url"], _course.COURSE_ID)
+    check = CachedCheckCellMetadata(config=course["cfg"], cells=cells)
+    name = course["notebooks"][0]
+    nb = nbformat.read(str(_submitted(course, "full", name)), as_version=4)
+    check(nb, {})
+    graded = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
+    assert len(cells.valid_metadata) >= len(graded) > 3
+    calls = []
+    real = CheckCellMetadata.preprocess
+
+    def spy(self, notebook, resources):
+        calls.append(len(notebook.cells))
+        return real(self, notebook, resources)
+
+    monkeypatch.setattr(CheckCellMetadata, "preprocess", spy)
+    check(nb, {})  # every cell with nbgrader metadata is known now
+    assert calls[-1] == sum("nbgrader" not in c.metadata for c in nb.cells)
+    for edit in ({"points": None}, {"grade_id": ""}):
+        bad = nbformat.from_dict(json.loads(json.dumps(nb)))
+        target = next(c for c in bad.cells if c.metadata.get("nbgrader", {}).get("grade"))
+        for k, v in edit.items():
+            if v is None:
+                del target.metadata.nbgrader[k]
+            else:
+                target.metadata.nbgrader[k] = v
+        with pytest.raises(ValidationError):
+            check(bad, {})
+        with pytest.raises(ValidationError):  # nbgrader's own says the same
+            CheckCellMetadata(config=course["cfg"])(bad, {})
