@@ -127,3 +127,55 @@ def test_a_killed_zygote_is_restarted_for_the_next_notebook(graded):
     text_b = _executed(course, "killer", "tiny_b")
     assert "_warm.py serve" in text_b
     assert "PRELOADED True" in text_b  # the restarted zygote imported the re-staged course code before B
+
+
+PROBE_COURSE_CODE = """\
+import os
+import cs231n_lite.gradient_check as gc_mod
+ZYGOTE = os.getppid()
+with open(f"/proc/{ZYGOTE}/stat") as fh:
+    fields = fh.read().rsplit(")", 1)[1].split()
+with open(f"/proc/{fields[1]}/stat") as fh:
+    RUNNER_START = fh.read().rsplit(")", 1)[1].split()[19]
+print("MARK", getattr(gc_mod, "MARK", None), "RUNNER_START", RUNNER_START, "ZYGOTE_START", fields[19])
+"""
+
+
+def test_a_reused_sandbox_gets_a_new_zygote_when_the_course_code_changed(tmp_path):
+    """The zygote holds the course modules it imported for its first kernel; when the course code changes
+    between two submissions served by the same sandbox, the next kernel must see the new code."""
+    from pathlib import Path
+
+    from autograder import grading, sessions
+
+    repo = h.copy_repo_subset(Path(__file__).resolve().parents[1], tmp_path / "repo")
+    module = repo / "cs231n_lite" / "gradient_check.py"
+    original = module.read_text()
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(PROBE_COURSE_CODE)]
+    job = {
+        "student": "probe",
+        "notebooks": [{"name": "probe", "notebook": dict(nb)}],
+        "secret": "s",
+        "data_dir": str(tmp_path),
+        "repo": str(repo),
+        "slot": 7,
+        "options": {"cell_timeout": 20, "notebook_timeout": 60},
+    }
+
+    def mark_seen():
+        out = grading.grade_submission(job)["results"]["probe"]
+        assert out["status"] == "ok", out
+        text = "".join(o.get("text", "") for c in out["notebook"]["cells"] for o in c.get("outputs", []))
+        return text.split("MARK ", 1)[1].split()
+
+    try:
+        module.write_text(original + '\nMARK = "first"\n')
+        first = mark_seen()
+        module.write_text(original + '\nMARK = "second"\n')
+        second = mark_seen()
+    finally:
+        sessions.close_all()
+    assert first[0] == "first" and second[0] == "second"
+    assert first[2] == second[2]  # RUNNER_START: the same sandbox served both
+    assert first[4] != second[4]  # ZYGOTE_START: the zygote holding the old module was replaced
