@@ -725,11 +725,15 @@ def _dispatch(
     from distributed import as_completed
     from distributed.scheduler import KilledWorker
 
-    with _client(scheduler, threads, echo, dashboard=len(todo) > EMBEDDED_DASHBOARD_MIN) as (
+    dashboard = len(todo) > EMBEDDED_DASHBOARD_MIN
+    with _client(scheduler, threads, echo, dashboard=dashboard) as (
         client,
         embedded,
     ):
-        link = client.dashboard_link if client.scheduler_info().get("services", {}).get("dashboard") else ""
+        # the scheduler's HTTP server (health, metrics) always runs and is listed as "dashboard"; the embedded
+        # cluster only mounts the bokeh dashboard when asked to
+        listed = client.scheduler_info().get("services", {}).get("dashboard")
+        link = client.dashboard_link if listed and (dashboard or not embedded) else ""
         if link:
             echo(f"[grade] Dask dashboard: {link}")
         capacity = threads if embedded else _check_workers(client, expected, allow_unsandboxed, echo)

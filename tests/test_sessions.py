@@ -39,7 +39,7 @@ open("/dev/shm/leftover", "w").write("x")
 libc = ctypes.CDLL(None)
 assert libc.shmget(0x5EED, 4096, 0o1000 | 0o666) >= 0  # IPC_CREAT
 subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)", "leftover-daemon"], start_new_session=True)
-os.setpriority(os.PRIO_PROCESS, ZYGOTE, 7)  # every later fork of the zygote would run niced
+os.setpriority(os.PRIO_PROCESS, ZYGOTE, os.getpriority(os.PRIO_PROCESS, ZYGOTE) + 3)  # later forks would run niced
 resource.prlimit(ZYGOTE, resource.RLIMIT_NOFILE, (64, 64))
 def softmax(s):
     e = np.exp(s - s.max(axis=-1, keepdims=True))
