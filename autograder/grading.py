@@ -510,22 +510,25 @@ def phase2_config(executed_root: Path, *, shortcuts: bool = True):
 
     from autograder.preprocessors import ReplayExecute, ReplaySanitized, SharedSaveAutoGrades
 
+    def replay(save):
+        """nbgrader's autograde list with Execute replaced by the replay of the sandboxed, judged run."""
+        return [
+            ReplayExecute,
+            IgnorePattern,
+            ClearMetadataPreprocessor,
+            LimitOutput,
+            tamper.StripGradeOutputs,
+            save,
+            AssignLatePenalties,
+        ]
+
     extra = Config()
     if not shortcuts:
         extra.Autograde.sanitize_preprocessors = [
             tamper.RepairTampering,
             *Autograde.class_traits()["sanitize_preprocessors"].default(),
         ]
-        extra.Autograde.autograde_preprocessors = [
-            ReplayExecute,
-            IgnorePattern,
-            ClearMetadataPreprocessor,
-            LimitOutput,
-            tamper.StripGradeOutputs,
-            SaveAutoGrades,
-            AssignLatePenalties,
-            CheckCellMetadata,
-        ]
+        extra.Autograde.autograde_preprocessors = [*replay(SaveAutoGrades), CheckCellMetadata]
         extra.ReplayExecute.executed_dir = str(executed_root)
         return extra
     # Sanitize pass: the notebook phase 1 sanitized with these very preprocessors (ReplaySanitized; it runs them
@@ -540,15 +543,7 @@ def phase2_config(executed_root: Path, *, shortcuts: bool = True):
     # validates the nbgrader metadata, which phase 1's CheckCellMetadata validated on this notebook and which no
     # step of this pass changes (they replace outputs, or read the notebook). SaveAutoGrades writes through the
     # batch's one gradebook session when the caller opened one (autograder.preprocessors.shared_gradebook).
-    extra.Autograde.autograde_preprocessors = [
-        ReplayExecute,
-        IgnorePattern,
-        ClearMetadataPreprocessor,
-        LimitOutput,
-        tamper.StripGradeOutputs,
-        SharedSaveAutoGrades,
-        AssignLatePenalties,
-    ]
+    extra.Autograde.autograde_preprocessors = replay(SharedSaveAutoGrades)
     extra.ReplayExecute.executed_dir = str(executed_root)
     # one nbformat validation after the last preprocessor instead of one after each (ReplayExecute validates what
     # it brings in; see autograder.preprocessors._validate_like_nbconvert)
@@ -642,19 +637,6 @@ def _reset(proc) -> tuple[bool, str]:
     if head.get("op") == "clean" and head.get("ok") is True:
         return True, ""
     return False, str(head.get("why") or head)[:300]
-
-
-def _close(proc, timeout: float = 10.0) -> None:
-    """End a sandbox started with :func:`autograder.sandbox.start`: close its stdin, wait, kill what is left."""
-    try:
-        proc.stdin.close()
-    except OSError:
-        pass
-    try:
-        proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 def _write_atomic(path: Path, text: str) -> None:
