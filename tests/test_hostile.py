@@ -263,12 +263,14 @@ def _outputs(path: Path) -> str:
     parts = []
     for cell in nb.cells:
         for out in cell.get("outputs", []):
-            parts.append(
-                out.get("text", "") if isinstance(out.get("text", ""), str) else "".join(out["text"])
-            )
-            parts.append(f"{out.get('ename', '')}: {out.get('evalue', '')}")
-            parts.append(json.dumps(out.get("data", {})))
-    return "\n".join(parts)
+            if out.get("output_type") == "stream":
+                # one print can arrive as several stream messages (ipykernel flushes on a timer): glue them
+                text = out.get("text", "")
+                parts.append(text if isinstance(text, str) else "".join(text))
+                continue
+            parts.append(f"\n{out.get('ename', '')}: {out.get('evalue', '')}\n")
+            parts.append(json.dumps(out.get("data", {})) + "\n")
+    return "".join(parts)
 
 
 def test_no_leak_reported_by_any_hostile_notebook(graded):
