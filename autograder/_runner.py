@@ -651,8 +651,7 @@ def _between_jobs(isolated: bool, log_path: str, warm, health: dict):
         warm.close()  # stopped, reniced, re-limited or killed: the next submission gets a new one
         health.pop("zygote", None)
         warm = None
-        why = _reset_sandbox(keep=(log_path,))
-    return why, warm
+    return "", warm
 
 
 # ---- warm kernels (autograder/_warm.py, bound next to this file): one zygote per sandbox, one fork per notebook

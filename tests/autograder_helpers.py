@@ -172,3 +172,24 @@ def copy_repo_subset(repo: Path, dest: Path) -> Path:
 
 def load_json(path: Path):
     return json.loads(Path(path).read_text())
+
+
+def grade_tiny_class(tmp: Path, kinds: dict[str, dict[str, str]], *, workers: int):
+    """Release the tiny assignment in ``tmp/course``, collect the class `kinds` (see :func:`make_class`) and grade
+    it with short limits; return (course folder, GradeResult)."""
+    from autograder import api
+
+    course = tmp / "course"
+    api.release(course_dir=course, source=write_source(tmp / "src"))
+    make_class(course, tmp / "class", kinds)
+    api.collect(course_dir=course, source=tmp / "class")
+    res = api.grade(
+        course_dir=course, workers=workers, options=api.GradeOptions(cell_timeout=10, notebook_timeout=60)
+    )
+    return course, res
+
+
+def executed_text(course: Path, student: str, name: str) -> str:
+    """Everything the cells of the sandbox-executed notebook printed (stream outputs, glued)."""
+    nb = nbformat.read(str(course / ".autograder" / "executed" / student / f"{name}.ipynb"), as_version=4)
+    return "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))

@@ -14,7 +14,6 @@ so the four students run one after the other in the same slot:
 from __future__ import annotations
 
 import autograder_helpers as h
-import nbformat
 import pytest
 
 pytestmark = pytest.mark.slow
@@ -88,33 +87,20 @@ def softmax(s):
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    from autograder import api, sessions
+    from autograder import sessions
 
-    tmp = tmp_path_factory.mktemp("sessions")
-    course = tmp / "course"
-    api.release(course_dir=course, source=h.write_source(tmp / "src"))
     kinds = {
         "a_polluter": {"tiny_a": "solved", "tiny_b": POLLUTE},
         "b_victim": {"tiny_a": LOOK, "tiny_b": "solved"},
         "c_renicer": {"tiny_a": "solved", "tiny_b": RENICE_RUNNER},
         "d_after": {"tiny_a": LOOK, "tiny_b": "solved"},
     }
-    h.make_class(course, tmp / "class", kinds)
-    api.collect(course_dir=course, source=tmp / "class")
-    res = api.grade(
-        course_dir=course, workers=1, options=api.GradeOptions(cell_timeout=10, notebook_timeout=60)
-    )
-    yield course, res
+    yield h.grade_tiny_class(tmp_path_factory.mktemp("sessions"), kinds, workers=1)
     assert sessions.active() == 0  # the batch ends its kept sandboxes
 
 
-def _text(course, student, name):
-    nb = nbformat.read(str(course / ".autograder" / "executed" / student / f"{name}.ipynb"), as_version=4)
-    return "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
-
-
 def _runner_start(course, student, name):
-    text = _text(course, student, name)
+    text = h.executed_text(course, student, name)
     return text.split("RUNNER_START ", 1)[1].split()[0]
 
 
@@ -131,7 +117,7 @@ def test_every_student_gets_full_marks(graded):
 def test_the_next_student_reuses_the_sandbox_and_sees_nothing(graded):
     course, _ = graded
     assert _runner_start(course, "a_polluter", "tiny_b") == _runner_start(course, "b_victim", "tiny_a")
-    assert "LEFTOVERS []" in _text(course, "b_victim", "tiny_a")
+    assert "LEFTOVERS []" in h.executed_text(course, "b_victim", "tiny_a")
 
 
 def test_a_tampered_runner_ends_its_sandbox(graded):
@@ -139,4 +125,4 @@ def test_a_tampered_runner_ends_its_sandbox(graded):
     c = _runner_start(course, "c_renicer", "tiny_b")
     assert c == _runner_start(course, "b_victim", "tiny_a")  # b and c shared the sandbox
     assert _runner_start(course, "d_after", "tiny_a") != c  # d got a new one
-    assert "LEFTOVERS []" in _text(course, "d_after", "tiny_a")
+    assert "LEFTOVERS []" in h.executed_text(course, "d_after", "tiny_a")

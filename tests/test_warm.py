@@ -83,27 +83,11 @@ def hinge_loss(scores, y):
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    from autograder import api
-
-    tmp = tmp_path_factory.mktemp("warm")
-    course = tmp / "course"
-    api.release(course_dir=course, source=h.write_source(tmp / "src"))
     kinds = {
         "leaver": {"tiny_a": LEAVE_BEHIND, "tiny_b": LOOK_FOR_IT},
         "killer": {"tiny_a": KILL_ZYGOTE, "tiny_b": LOOK_FOR_IT},
     }
-    h.make_class(course, tmp / "class", kinds)
-    api.collect(course_dir=course, source=tmp / "class")
-    res = api.grade(
-        course_dir=course, workers=2, options=api.GradeOptions(cell_timeout=10, notebook_timeout=60)
-    )
-    return course, res
-
-
-def _executed(course, student, name):
-    base = course / ".autograder" / "executed" / student
-    nb = nbformat.read(str(base / f"{name}.ipynb"), as_version=4)
-    return "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
+    return h.grade_tiny_class(tmp_path_factory.mktemp("warm"), kinds, workers=2)
 
 
 def test_next_notebook_sees_nothing_the_previous_one_left(graded):
@@ -111,8 +95,8 @@ def test_next_notebook_sees_nothing_the_previous_one_left(graded):
     scores = {(r.student, r.notebook): (r.score, r.status) for r in res.rows}
     assert scores["leaver", "tiny_a"] == (3.0, "ok")
     assert scores["leaver", "tiny_b"] == (3.0, "ok"), res.table()  # softmax is right only without leftovers
-    text_a = _executed(course, "leaver", "tiny_a")
-    text_b = _executed(course, "leaver", "tiny_b")
+    text_a = h.executed_text(course, "leaver", "tiny_a")
+    text_b = h.executed_text(course, "leaver", "tiny_b")
     assert "_warm.py serve" in text_a and "_warm.py serve" in text_b  # both kernels were forks of the zygote
     assert "LEFTOVERS []" in text_b and "HOOK FROM A" not in text_b
     # the zygote imported the staged course code before the first kernel, and nothing a kernel asked for after
@@ -124,7 +108,7 @@ def test_a_killed_zygote_is_restarted_for_the_next_notebook(graded):
     course, res = graded
     scores = {(r.student, r.notebook): (r.score, r.status) for r in res.rows}
     assert scores["killer", "tiny_b"] == (3.0, "ok"), res.table()
-    text_b = _executed(course, "killer", "tiny_b")
+    text_b = h.executed_text(course, "killer", "tiny_b")
     assert "_warm.py serve" in text_b
     assert "PRELOADED True" in text_b  # the restarted zygote imported the re-staged course code before B
 
